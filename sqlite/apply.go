@@ -1,0 +1,262 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/backchannel/backchannel"
+)
+
+// msgRow is a message's row as the batch sees it: loaded once from the
+// database, changed in memory by the batch's events in order, rendered and
+// written back once at the end of the batch.
+type msgRow struct {
+	key      msgKey
+	present  bool // a message event arrived (false: tombstone or placeholder)
+	deleted  bool
+	threadTS backchannel.TS
+	parentTS backchannel.TS // thread_ts of a reply, 0 otherwise
+	user     string
+	subtype  string
+	edited   *backchannel.Edited
+	doc      []byte
+	body     []byte
+	visible  bool
+
+	inDB    bool // the row existed before the batch
+	checked bool // looked up in the database (else a placeholder)
+	dirty   bool // stored fields changed
+	render  bool // body must be recomputed (reactions, pins, replies, doc)
+}
+
+func (r *msgRow) isVisible() bool {
+	return r.present && !r.deleted && (r.parentTS == 0 || r.subtype == "thread_broadcast")
+}
+
+// batch is the state of one Apply request inside its savepoint.
+type batch struct {
+	w    *writer
+	t    *touched
+	seq  []int64 // log seq of each event; 0 for duplicates
+	rows map[msgKey]*msgRow
+	now  int64
+}
+
+func (b *batch) row(k msgKey) *msgRow {
+	r := b.rows[k]
+	if r == nil {
+		r = &msgRow{key: k}
+		b.rows[k] = r
+	}
+	return r
+}
+
+// apply stores one batch. It runs inside the request's savepoint; any error
+// rolls the savepoint back, so the batch is all or nothing.
+func (w *writer) apply(ctx context.Context, events []backchannel.Event, t *touched) (backchannel.ApplyResult, error) {
+	var res backchannel.ApplyResult
+	b := &batch{w: w, t: t, rows: make(map[msgKey]*msgRow), now: w.db.now().UnixMicro()}
+	if err := b.logEvents(ctx, events); err != nil {
+		return res, err
+	}
+	for _, s := range b.seq {
+		if s == 0 {
+			res.Duplicates++
+		} else {
+			res.Accepted++
+		}
+	}
+	if err := b.validate(ctx, events); err != nil {
+		return backchannel.ApplyResult{}, err
+	}
+	if err := b.loadRows(ctx, eventKeys(b.seq, events), false); err != nil {
+		return backchannel.ApplyResult{}, err
+	}
+	for i := range events {
+		if b.seq[i] == 0 {
+			continue
+		}
+		if err := b.applyOne(ctx, &events[i], b.seq[i]); err != nil {
+			return backchannel.ApplyResult{}, err
+		}
+	}
+	if err := b.flush(ctx); err != nil {
+		return backchannel.ApplyResult{}, err
+	}
+	return res, nil
+}
+
+// logEvents appends the batch's new events to the log and marks the
+// duplicates: an event whose key is earlier in the batch, or already in the
+// log (the INSERT skips it and RETURNING leaves it out).
+func (b *batch) logEvents(ctx context.Context, events []backchannel.Event) error {
+	w := b.w
+	if w.seq < 0 {
+		if err := w.conn.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&w.seq); err != nil {
+			return fmt.Errorf("read last event seq: %w", err)
+		}
+	}
+	b.seq = make([]int64, len(events))
+	seen := make(map[[32]byte]struct{}, len(events))
+	args := make([]any, 0, len(events)*6)
+	bySeq := make(map[int64]int, len(events))
+	for i := range events {
+		ev := &events[i]
+		if _, dup := seen[ev.Key]; dup {
+			continue
+		}
+		seen[ev.Key] = struct{}{}
+		w.seq++
+		bySeq[w.seq] = i
+		args = append(args, w.seq, ev.Key[:], ev.Type, int64(ev.EventTS), b.now, ev.Raw)
+	}
+	return w.queryRows(ctx, `INSERT INTO events (seq, key, type, event_ts, ingested_at, raw)`, 6,
+		`ON CONFLICT (key) DO NOTHING RETURNING seq`, args, func(rows *sql.Rows) error {
+			var s int64
+			if err := rows.Scan(&s); err != nil {
+				return err
+			}
+			b.seq[bySeq[s]] = s
+			return nil
+		})
+}
+
+// validate checks, in batch order, that every channel an event refers to
+// exists by then (in the database or created earlier in the batch).
+func (b *batch) validate(ctx context.Context, events []backchannel.Event) error {
+	var ids []string
+	want := map[string]bool{}
+	for i := range events {
+		ev := &events[i]
+		if b.seq[i] != 0 && ev.ChannelID != "" && !want[ev.ChannelID] && ev.Type != backchannel.EvChannel {
+			want[ev.ChannelID] = true
+			ids = append(ids, ev.ChannelID)
+		}
+	}
+	known := make(map[string]bool, len(ids))
+	if len(ids) > 0 {
+		s, err := b.w.stmt(ctx, `SELECT id FROM channels WHERE id IN (SELECT value FROM json_each(?))`)
+		if err != nil {
+			return err
+		}
+		err = scanAll(ctx, s, []any{stringList(ids)}, func(rows *sql.Rows) error {
+			var id string
+			err := rows.Scan(&id)
+			known[id] = true
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("look up channels: %w", err)
+		}
+	}
+	for i := range events {
+		ev := &events[i]
+		if b.seq[i] == 0 {
+			continue
+		}
+		if ev.Type == backchannel.EvChannel && ev.Channel != nil {
+			known[ev.Channel.ID] = true
+			continue
+		}
+		if needsChannel(ev.Type) && !known[ev.ChannelID] {
+			return &backchannel.EventError{Line: ev.Line, Field: "channel", Detail: fmt.Sprintf("unknown channel %q", ev.ChannelID)}
+		}
+	}
+	return nil
+}
+
+func needsChannel(typ string) bool {
+	switch typ {
+	case backchannel.EvMemberJoined, backchannel.EvMemberLeft,
+		backchannel.EvMessage, backchannel.EvMessageChanged, backchannel.EvMessageDeleted,
+		backchannel.EvReactionAdded, backchannel.EvReactionRemoved,
+		backchannel.EvPinAdded, backchannel.EvPinRemoved,
+		backchannel.EvStarAdded, backchannel.EvStarRemoved:
+		return true
+	}
+	return false
+}
+
+func isMessageEvent(typ string) bool {
+	switch typ {
+	case backchannel.EvMessage, backchannel.EvMessageChanged, backchannel.EvMessageDeleted,
+		backchannel.EvReactionAdded, backchannel.EvReactionRemoved,
+		backchannel.EvPinAdded, backchannel.EvPinRemoved:
+		return true
+	}
+	return false
+}
+
+// eventKeys lists the messages the new events refer to (and the thread
+// parents of replies), each once.
+func eventKeys(seq []int64, events []backchannel.Event) []msgKey {
+	var keys []msgKey
+	seen := make(map[msgKey]bool)
+	add := func(k msgKey) {
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for i := range events {
+		ev := &events[i]
+		if seq[i] == 0 || !isMessageEvent(ev.Type) {
+			continue
+		}
+		add(msgKey{ev.ChannelID, ev.TS})
+		if ev.Type == backchannel.EvMessage && ev.ThreadTS != 0 && ev.ThreadTS != ev.TS {
+			add(msgKey{ev.ChannelID, ev.ThreadTS})
+		}
+	}
+	return keys
+}
+
+// loadRows reads the rows of keys in one statement: one round trip per
+// batch, not per event. Keys without a row get an empty placeholder. With
+// render set, loaded rows are marked for re-rendering (second pass: parents
+// whose stats changed).
+func (b *batch) loadRows(ctx context.Context, keys []msgKey, render bool) error {
+	for _, k := range keys {
+		r := b.row(k)
+		r.checked = true
+		r.render = r.render || render
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	s, err := b.w.stmt(ctx, `SELECT m.channel_id, m.ts, m.thread_ts, coalesce(m.parent_ts, 0), m.user_id, m.subtype,
+		m.present, m.deleted, m.visible, m.edited_user, m.edited_ts, m.doc, m.body
+		FROM json_each(?) AS j CROSS JOIN messages AS m
+		ON m.channel_id = j.value->>0 AND m.ts = j.value->>1`)
+	if err != nil {
+		return err
+	}
+	err = scanAll(ctx, s, []any{keyList(keys)}, func(rows *sql.Rows) error {
+		var r msgRow
+		var eu, et sql.NullString
+		if err := rows.Scan(&r.key.ch, &r.key.ts, &r.threadTS, &r.parentTS, &r.user, &r.subtype,
+			&r.present, &r.deleted, &r.visible, &eu, &et, &r.doc, &r.body); err != nil {
+			return err
+		}
+		if eu.Valid {
+			r.edited = &backchannel.Edited{User: eu.String, TS: et.String}
+		}
+		if r.doc == nil {
+			r.doc = r.body
+		}
+		r.inDB, r.checked, r.render = true, true, render
+		b.rows[r.key] = &r
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load messages: %w", err)
+	}
+	return nil
+}
+
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}

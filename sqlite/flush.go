@@ -1,0 +1,267 @@
+package sqlite
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"database/sql"
+	"slices"
+	"strconv"
+
+	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/internal/jsonobj"
+)
+
+type reaction struct {
+	name, user string
+}
+
+type reply struct {
+	ts   backchannel.TS
+	user string
+}
+
+// flush renders every message the batch changed (or whose reactions, pins
+// or replies changed) and writes the rows back with multi-row upserts.
+func (b *batch) flush(ctx context.Context) error {
+	// Placeholders were created for parents not referenced by an event (the
+	// old parent of a re-sent reply, the parent of a deleted reply).
+	var late []msgKey
+	for k, r := range b.rows {
+		if !r.checked {
+			late = append(late, k)
+		}
+	}
+	if err := b.loadRows(ctx, late, true); err != nil {
+		return err
+	}
+
+	var keys, parents []msgKey
+	for k, r := range b.rows {
+		if r.present && (r.render || r.dirty) {
+			keys = append(keys, k)
+			if r.parentTS == 0 {
+				parents = append(parents, k)
+			}
+		}
+	}
+	// Key order: sequential B-tree inserts, and a deterministic batch.
+	less := func(a, b msgKey) int { return cmp.Or(cmp.Compare(a.ch, b.ch), cmp.Compare(a.ts, b.ts)) }
+	slices.SortFunc(keys, less)
+	reacts, pins, err := b.loadDecorations(ctx, keys)
+	if err != nil {
+		return err
+	}
+	replies, err := b.loadReplies(ctx, parents)
+	if err != nil {
+		return err
+	}
+
+	args := make([]any, 0, len(b.rows)*13)
+	for _, k := range keys {
+		r := b.rows[k]
+		body := render(r, replies[k], reacts[k], pins[k])
+		vis := r.isVisible()
+		if r.inDB && !r.dirty && vis == r.visible && bytes.Equal(body, r.body) {
+			continue
+		}
+		r.body, r.visible = body, vis
+		args = appendRowArgs(args, r)
+	}
+	// Tombstones: a delete for a message not (yet) stored.
+	for _, r := range b.rows {
+		if !r.present && r.dirty {
+			r.body, r.visible = []byte("{}"), false
+			args = appendRowArgs(args, r)
+		}
+	}
+	return b.w.execRows(ctx, `INSERT INTO messages (channel_id, ts, thread_ts, parent_ts, user_id, subtype,
+		present, deleted, visible, edited_user, edited_ts, doc, body)`, 13,
+		`ON CONFLICT (channel_id, ts) DO UPDATE SET thread_ts = excluded.thread_ts, parent_ts = excluded.parent_ts,
+		user_id = excluded.user_id, subtype = excluded.subtype, present = excluded.present, deleted = excluded.deleted,
+		visible = excluded.visible, edited_user = excluded.edited_user, edited_ts = excluded.edited_ts,
+		doc = excluded.doc, body = excluded.body`, args)
+}
+
+func appendRowArgs(args []any, r *msgRow) []any {
+	var parent, eu, et any
+	if r.parentTS != 0 {
+		parent = int64(r.parentTS)
+	}
+	if r.edited != nil {
+		eu, et = r.edited.User, r.edited.TS
+	}
+	var doc any
+	if !bytes.Equal(r.doc, r.body) {
+		doc = r.doc // stored apart only when rendering added fields
+	}
+	return append(args, r.key.ch, int64(r.key.ts), int64(r.threadTS), parent, r.user, r.subtype,
+		boolInt(r.present), boolInt(r.deleted), boolInt(r.visible), eu, et, doc, r.body)
+}
+
+// loadDecorations reads the reactions (in order of first reaction) and pins
+// of keys.
+func (b *batch) loadDecorations(ctx context.Context, keys []msgKey) (map[msgKey][]reaction, map[msgKey]bool, error) {
+	reacts := make(map[msgKey][]reaction)
+	pins := make(map[msgKey]bool)
+	if len(keys) == 0 {
+		return reacts, pins, nil
+	}
+	list := keyList(keys)
+	s, err := b.w.stmt(ctx, `SELECT r.channel_id, r.ts, r.name, r.user_id FROM json_each(?) AS j CROSS JOIN reactions AS r
+		ON r.channel_id = j.value->>0 AND r.ts = j.value->>1 ORDER BY r.seq`)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = scanAll(ctx, s, []any{list}, func(rows *sql.Rows) error {
+		var k msgKey
+		var x reaction
+		if err := rows.Scan(&k.ch, &k.ts, &x.name, &x.user); err != nil {
+			return err
+		}
+		reacts[k] = append(reacts[k], x)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err = b.w.stmt(ctx, `SELECT p.channel_id, p.ts FROM json_each(?) AS j CROSS JOIN pins AS p
+		ON p.channel_id = j.value->>0 AND p.ts = j.value->>1`)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = scanAll(ctx, s, []any{list}, func(rows *sql.Rows) error {
+		var k msgKey
+		err := rows.Scan(&k.ch, &k.ts)
+		pins[k] = true
+		return err
+	})
+	return reacts, pins, err
+}
+
+// loadReplies returns the live replies of each parent in ts order: those in
+// the database, overridden by the batch's in-memory rows. Replies may be
+// stored before their parent arrives; the parent picks them up here.
+func (b *batch) loadReplies(ctx context.Context, parents []msgKey) (map[msgKey][]reply, error) {
+	out := make(map[msgKey][]reply)
+	if len(parents) == 0 {
+		return out, nil
+	}
+	want := make(map[msgKey]bool, len(parents))
+	for _, p := range parents {
+		want[p] = true
+	}
+	s, err := b.w.stmt(ctx, `SELECT m.channel_id, m.parent_ts, m.ts, m.user_id FROM json_each(?) AS j CROSS JOIN messages AS m
+		ON m.channel_id = j.value->>0 AND m.parent_ts = j.value->>1
+		WHERE m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`)
+	if err != nil {
+		return nil, err
+	}
+	err = scanAll(ctx, s, []any{keyList(parents)}, func(rows *sql.Rows) error {
+		var p msgKey
+		var x reply
+		if err := rows.Scan(&p.ch, &p.ts, &x.ts, &x.user); err != nil {
+			return err
+		}
+		if _, mem := b.rows[msgKey{p.ch, x.ts}]; !mem {
+			out[p] = append(out[p], x)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range b.rows {
+		p := msgKey{r.key.ch, r.parentTS}
+		if r.parentTS != 0 && r.present && !r.deleted && want[p] {
+			out[p] = append(out[p], reply{r.key.ts, r.user})
+		}
+	}
+	for p, rs := range out {
+		slices.SortFunc(rs, func(a, b reply) int { return cmp.Compare(a.ts, b.ts) })
+		out[p] = rs
+	}
+	return out, nil
+}
+
+// render builds the conversations.history object: the stored Doc's keys in
+// order, then the computed ones in Slack's order.
+func render(r *msgRow, replies []reply, reacts []reaction, pinned bool) []byte {
+	doc := bytes.TrimRight(r.doc, " \t\r\n")
+	if len(doc) == 0 || doc[len(doc)-1] != '}' {
+		doc = []byte("{}")
+	}
+	if r.edited == nil && len(replies) == 0 && len(reacts) == 0 && !pinned {
+		return doc // shares the Doc: stored once (doc column NULL)
+	}
+	b := make([]byte, 0, len(doc)+128)
+	b = append(b, doc[:len(doc)-1]...)
+	if r.edited != nil {
+		e := jsonobj.AppendString([]byte(`{"user":`), r.edited.User)
+		e = jsonobj.AppendString(append(e, `,"ts":`...), r.edited.TS)
+		b = jsonobj.AppendField(b, "edited", append(e, '}'))
+	}
+	if len(replies) > 0 {
+		if r.threadTS == 0 {
+			b = jsonobj.AppendField(b, "thread_ts", tsJSON(r.key.ts))
+		}
+		var users []string
+		seen := make(map[string]bool)
+		for _, x := range replies {
+			if !seen[x.user] {
+				seen[x.user] = true
+				users = append(users, x.user)
+			}
+		}
+		b = jsonobj.AppendField(b, "reply_count", strconv.AppendInt(nil, int64(len(replies)), 10))
+		b = jsonobj.AppendField(b, "reply_users_count", strconv.AppendInt(nil, int64(len(users)), 10))
+		b = jsonobj.AppendField(b, "latest_reply", tsJSON(replies[len(replies)-1].ts))
+		b = jsonobj.AppendField(b, "reply_users", stringsJSON(users))
+	}
+	if len(reacts) > 0 {
+		b = jsonobj.AppendField(b, "reactions", reactionsJSON(reacts))
+	}
+	if pinned {
+		b = jsonobj.AppendField(b, "pinned_to", stringsJSON([]string{r.key.ch}))
+	}
+	return append(b, '}')
+}
+
+func tsJSON(ts backchannel.TS) []byte {
+	return append(ts.AppendTo([]byte{'"'}), '"')
+}
+
+func stringsJSON(ss []string) []byte {
+	b := []byte{'['}
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonobj.AppendString(b, s)
+	}
+	return append(b, ']')
+}
+
+// reactionsJSON groups reactions (in order of reaction) by name, names in
+// order of their first reaction, users in order of reacting.
+func reactionsJSON(rs []reaction) []byte {
+	var names []string
+	users := make(map[string][]string)
+	for _, x := range rs {
+		if _, ok := users[x.name]; !ok {
+			names = append(names, x.name)
+		}
+		users[x.name] = append(users[x.name], x.user)
+	}
+	b := []byte{'['}
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonobj.AppendString(append(b, `{"name":`...), n)
+		b = append(append(b, `,"users":`...), stringsJSON(users[n])...)
+		b = strconv.AppendInt(append(b, `,"count":`...), int64(len(users[n])), 10)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}

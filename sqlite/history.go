@@ -1,0 +1,170 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/internal/jsonobj"
+)
+
+const (
+	historyDesc = `SELECT ts, body FROM messages WHERE channel_id = ? AND ts >= ? AND ts <= ? AND visible = 1
+		ORDER BY ts DESC LIMIT ?`
+	historyAsc = `SELECT ts, body FROM messages WHERE channel_id = ? AND ts >= ? AND ts <= ? AND visible = 1
+		ORDER BY ts ASC LIMIT ?`
+	newestVisible = `SELECT ts FROM messages WHERE channel_id = ? AND visible = 1 ORDER BY ts DESC LIMIT 1`
+)
+
+// History returns one page of visible messages, newest first. Pages come
+// from the read cache when they can (see cache.go); the caller's stars are
+// patched into a copy at the end, so cached pages are shared by all callers.
+func (db *DB) History(ctx context.Context, q backchannel.HistoryQuery) (backchannel.HistoryPage, error) {
+	if q.Limit < 1 {
+		return backchannel.HistoryPage{}, backchannel.Errorf(backchannel.EInvalidArguments, "limit %d", q.Limit)
+	}
+	c := db.cache
+	ver := c.channelVersion(q.Channel)
+	var p page
+	var err error
+	if c.maxBytes > 0 {
+		newest, err := db.newestVisible(ctx, q.Channel)
+		if err != nil {
+			return backchannel.HistoryPage{}, err
+		}
+		k := pageKey{channel: q.Channel, lo: q.Lo, hi: q.Hi, limit: q.Limit, ascending: q.Ascending}
+		if q.Hi >= newest {
+			k.hi, k.openHi = 0, true
+		}
+		var hit bool
+		if p, hit = c.getPage(k, ver); !hit {
+			if p, err = db.queryPage(ctx, q); err != nil {
+				return backchannel.HistoryPage{}, err
+			}
+			c.putPage(k, ver, p)
+		}
+	} else if p, err = db.queryPage(ctx, q); err != nil {
+		return backchannel.HistoryPage{}, err
+	}
+
+	var starred map[backchannel.TS]bool
+	if q.Caller != "" {
+		if starred, err = db.stars(ctx, q.Caller, q.Channel); err != nil {
+			return backchannel.HistoryPage{}, err
+		}
+	}
+	out := backchannel.HistoryPage{Messages: make([]json.RawMessage, len(p.bodies)), Next: p.next}
+	for i, body := range p.bodies {
+		if starred[p.ts[i]] {
+			b := make([]byte, 0, len(body)+20)
+			b = jsonobj.AppendField(append(b, body[:len(body)-1]...), "is_starred", []byte("true"))
+			body = append(b, '}')
+		}
+		out.Messages[i] = body
+	}
+	return out, nil
+}
+
+// queryPage reads a page from SQLite: one clustered range scan of Limit+1
+// rows, the extra one giving Next.
+func (db *DB) queryPage(ctx context.Context, q backchannel.HistoryQuery) (page, error) {
+	query := historyDesc
+	if q.Ascending {
+		query = historyAsc
+	}
+	s, err := db.readStmt(ctx, query)
+	if err != nil {
+		return page{}, err
+	}
+	var p page
+	err = scanAll(ctx, s, []any{q.Channel, int64(q.Lo), int64(q.Hi), q.Limit + 1}, func(rows *sql.Rows) error {
+		var ts backchannel.TS
+		var body []byte
+		if err := rows.Scan(&ts, &body); err != nil {
+			return err
+		}
+		p.ts = append(p.ts, ts)
+		p.bodies = append(p.bodies, body)
+		return nil
+	})
+	if err != nil {
+		return page{}, fmt.Errorf("sqlite: history: %w", err)
+	}
+	if len(p.ts) > q.Limit {
+		p.next = p.ts[q.Limit]
+		p.ts, p.bodies = p.ts[:q.Limit], p.bodies[:q.Limit]
+	}
+	if q.Ascending {
+		slices.Reverse(p.ts)
+		slices.Reverse(p.bodies)
+	}
+	return p, nil
+}
+
+// newestVisible returns the channel's newest visible ts (0 when none),
+// cached per channel version.
+func (db *DB) newestVisible(ctx context.Context, ch string) (backchannel.TS, error) {
+	c := db.cache
+	cur := func() uint64 { return c.chanVer[ch] }
+	if ts, err, ok := lookup(c, c.maxVis, ch, cur); ok {
+		return ts, err
+	}
+	ver := c.channelVersion(ch)
+	s, err := db.readStmt(ctx, newestVisible)
+	if err != nil {
+		return 0, err
+	}
+	var ts backchannel.TS
+	if err := s.QueryRowContext(ctx, ch).Scan(&ts); err != nil && err != sql.ErrNoRows {
+		return 0, fmt.Errorf("sqlite: newest message: %w", err)
+	}
+	store(c, c.maxVis, ch, ver, cur, ts, nil)
+	return ts, nil
+}
+
+// stars returns the messages of ch that user starred, cached per channel
+// version (star events bump it).
+func (db *DB) stars(ctx context.Context, user, ch string) (map[backchannel.TS]bool, error) {
+	c := db.cache
+	k := [2]string{user, ch}
+	cur := func() uint64 { return c.chanVer[ch] }
+	if m, err, ok := lookup(c, c.stars, k, cur); ok {
+		return m, err
+	}
+	ver := c.channelVersion(ch)
+	s, err := db.readStmt(ctx, `SELECT ts FROM stars WHERE user_id = ? AND channel_id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[backchannel.TS]bool)
+	err = scanAll(ctx, s, []any{user, ch}, func(rows *sql.Rows) error {
+		var ts backchannel.TS
+		err := rows.Scan(&ts)
+		m[ts] = true
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: stars: %w", err)
+	}
+	store(c, c.stars, k, ver, cur, m, nil)
+	return m, nil
+}
+
+// readStmt prepares query on the read pool once (lazily: the tables exist
+// only after Migrate).
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if s, ok := db.rstmts[query]; ok {
+		return s, nil
+	}
+	s, err := db.rdb.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	db.rstmts[query] = s
+	return s, nil
+}

@@ -1,0 +1,252 @@
+// Package sqlite is the embedded default store: one SQLite file in WAL mode,
+// one writer goroutine that group-commits batches, a read pool, and an exact
+// in-process read cache in front of the hot read paths.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/backchannel/backchannel"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+var (
+	_ backchannel.Store    = (*DB)(nil)
+	_ backchannel.Migrator = (*DB)(nil)
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is the SQLite store. Writes go through one goroutine (see writer.go);
+// reads use a separate pool of query-only connections.
+type DB struct {
+	path  string
+	now   func() time.Time
+	log   *slog.Logger
+	cache *cache
+
+	wdb *sql.DB // the one writer connection
+	rdb *sql.DB // read pool, query_only
+
+	reqs   chan *writeReq
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	stmtMu sync.Mutex
+	rstmts map[string]*sql.Stmt // read pool statements, see readStmt
+
+	closeOnce sync.Once
+	closeErr  error
+	mu        sync.RWMutex // guards closed against Apply racing Close
+	closed    bool
+}
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	now        func() time.Time
+	log        *slog.Logger
+	cacheBytes int64
+	readConns  int
+}
+
+// WithClock sets the clock used for ingest times and token timestamps.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithLogger sets the logger for background failures.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithCacheBytes caps the read cache's history pages (approximate bytes of
+// message bodies). 0 disables the page cache, e.g. to measure SQLite itself.
+func WithCacheBytes(n int64) Option { return func(o *options) { o.cacheBytes = n } }
+
+// WithReadConns sets the size of the read pool.
+func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
+
+// Open opens or creates the database file at path. It does not migrate:
+// call Migrate (or check SchemaVersion) before using the store.
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
+	o := options{now: time.Now, log: slog.Default(), cacheBytes: 64 << 20, readConns: 4}
+	for _, f := range opts {
+		f(&o)
+	}
+	if path == "" || strings.HasPrefix(path, ":memory:") {
+		// A pool of :memory: connections would be several different databases.
+		return nil, fmt.Errorf("sqlite: open: a file path is required")
+	}
+	// synchronous=FULL: an acknowledged batch survives power loss, not only
+	// a crash of the process. The cost is one more fsync per group commit,
+	// which group commit amortises over every batch waiting at that moment.
+	base := []string{"busy_timeout(10000)", "foreign_keys(0)", "cache_size(-65536)", "temp_store(MEMORY)"}
+	wdb, err := sql.Open("sqlite", dsn(path, append(base, "journal_mode(WAL)", "synchronous(FULL)")))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open writer: %w", err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	if err := wdb.PingContext(ctx); err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	rdb, err := sql.Open("sqlite", dsn(path, append(base, "query_only(1)")))
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open readers: %w", err)
+	}
+	rdb.SetMaxOpenConns(o.readConns)
+	rdb.SetMaxIdleConns(o.readConns)
+	rdb.SetConnMaxLifetime(0)
+
+	wctx, cancel := context.WithCancel(context.Background())
+	db := &DB{
+		path: path, now: o.now, log: o.log,
+		cache: newCache(o.cacheBytes),
+		wdb:   wdb, rdb: rdb,
+		reqs:   make(chan *writeReq, 256),
+		rstmts: make(map[string]*sql.Stmt),
+		cancel: cancel,
+	}
+	db.wg.Add(1)
+	go db.writeLoop(wctx)
+	return db, nil
+}
+
+func dsn(path string, pragmas []string) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Close stops the writer once every queued write is answered and closes both
+// pools. It is safe to call more than once.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		db.mu.Lock()
+		db.closed = true
+		close(db.reqs) // the writer drains what is queued, then exits
+		db.mu.Unlock()
+		db.wg.Wait()
+		db.cancel()
+		db.stmtMu.Lock()
+		for _, s := range db.rstmts {
+			s.Close()
+		}
+		db.stmtMu.Unlock()
+		db.closeErr = errors.Join(db.rdb.Close(), db.wdb.Close())
+	})
+	return db.closeErr
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	sort.Strings(names)
+	var ms []migration
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: migration %s: bad number: %w", base, err)
+		}
+		b, err := migrationFS.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: migration %s: %w", base, err)
+		}
+		ms = append(ms, migration{version: n, name: base, sql: string(b)})
+	}
+	return ms, nil
+}
+
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	name       TEXT    NOT NULL,
+	applied_at INTEGER NOT NULL
+)`
+
+// Migrate applies every pending migration, each atomically (its own
+// savepoint of a writer transaction). It runs through the writer goroutine,
+// so it never races a batch.
+func (db *DB) Migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		err := db.exec(ctx, func(ctx context.Context, w *writer) error {
+			if _, err := w.conn.ExecContext(ctx, createMigrationsTable); err != nil {
+				return fmt.Errorf("create schema_migrations: %w", err)
+			}
+			var n int
+			if err := w.conn.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+				return fmt.Errorf("read schema_migrations: %w", err)
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := w.conn.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("apply %s: %w", m.name, err)
+			}
+			_, err := w.conn.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, db.now().UnixMicro())
+			if err != nil {
+				return fmt.Errorf("record %s: %w", m.name, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion reports the highest applied migration (0 for a new file) and
+// the highest embedded one. serve migrates when have == 0 on an empty
+// database and refuses to start when have < want otherwise.
+func (db *DB) SchemaVersion(ctx context.Context) (have, want int, err error) {
+	ms, err := migrations()
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(ms) > 0 {
+		want = ms[len(ms)-1].version
+	}
+	var exists int
+	err = db.rdb.QueryRowContext(ctx,
+		`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&exists)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlite: schema version: %w", err)
+	}
+	if exists == 0 {
+		return 0, want, nil
+	}
+	if err := db.rdb.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return 0, 0, fmt.Errorf("sqlite: schema version: %w", err)
+	}
+	return have, want, nil
+}

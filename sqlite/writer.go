@@ -1,0 +1,220 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/backchannel/backchannel"
+)
+
+// Group commit bounds: a group is one transaction, one fsync. Big enough to
+// amortise the fsync under load, small enough to keep latency bounded.
+const (
+	maxGroupReqs   = 64
+	maxGroupEvents = 20000
+)
+
+var errClosed = errors.New("sqlite: store is closed")
+
+// writeReq is one unit of work for the writer: a batch of events or a
+// function (tokens, migrations). Each runs in its own SAVEPOINT of the group
+// transaction, so a failing request rolls back alone.
+type writeReq struct {
+	ctx    context.Context
+	events []backchannel.Event
+	fn     func(context.Context, *writer) error
+
+	res     backchannel.ApplyResult
+	err     error
+	touched touched
+	done    chan struct{}
+}
+
+// touched records what a request changed, for cache invalidation after the
+// commit.
+type touched struct {
+	channels  map[string]struct{}
+	directory bool // enterprise, teams or users
+	tokens    bool
+}
+
+func (t *touched) channel(id string) {
+	if t.channels == nil {
+		t.channels = make(map[string]struct{})
+	}
+	t.channels[id] = struct{}{}
+}
+
+// writer owns the single writer connection; only writeLoop uses it.
+type writer struct {
+	db    *DB
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+	seq   int64 // last event seq handed out; -1 until read from the log
+}
+
+// exec runs fn through the writer in its own savepoint and waits for the
+// commit.
+func (db *DB) exec(ctx context.Context, fn func(context.Context, *writer) error) error {
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	if err := db.send(ctx, r); err != nil {
+		return err
+	}
+	<-r.done
+	return r.err
+}
+
+// send queues r. Once queued, a request is always answered: callers wait on
+// r.done even if their context ends, because the write may already be
+// committing and Apply promises to return only after the outcome is known.
+func (db *DB) send(ctx context.Context, r *writeReq) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return errClosed
+	}
+	select {
+	case db.reqs <- r:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("sqlite: queue write: %w", ctx.Err())
+	}
+}
+
+func (db *DB) writeLoop(ctx context.Context) {
+	defer db.wg.Done()
+	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), seq: -1}
+	defer w.close()
+	for r := range db.reqs {
+		group := []*writeReq{r}
+		n := len(r.events)
+	drain:
+		for len(group) < maxGroupReqs && n < maxGroupEvents {
+			select {
+			case r2, ok := <-db.reqs:
+				if !ok {
+					break drain // closed: commit this group, then the range ends
+				}
+				group = append(group, r2)
+				n += len(r2.events)
+			default:
+				break drain
+			}
+		}
+		w.commitGroup(ctx, group)
+	}
+}
+
+func (w *writer) close() {
+	for _, s := range w.stmts {
+		s.Close()
+	}
+	if w.conn != nil {
+		w.conn.Close()
+	}
+}
+
+// stmt returns a prepared statement for query on the writer connection,
+// preparing it on first use (lazily, since tables appear only after Migrate).
+func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := w.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := w.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	w.stmts[query] = s
+	return s, nil
+}
+
+// commitGroup runs every request of the group in one transaction, each in
+// its own savepoint, commits once and answers all of them. The cache is
+// invalidated after the COMMIT and before any answer, so no reader that
+// starts after an acknowledged write can be served data older than it.
+func (w *writer) commitGroup(ctx context.Context, group []*writeReq) {
+	defer func() {
+		for _, r := range group {
+			close(r.done)
+		}
+	}()
+	if w.conn == nil {
+		conn, err := w.db.wdb.Conn(ctx)
+		if err != nil {
+			failAll(group, fmt.Errorf("sqlite: writer connection: %w", err))
+			return
+		}
+		w.conn = conn
+	}
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		failAll(group, fmt.Errorf("sqlite: begin: %w", err))
+		return
+	}
+	seq0 := w.seq
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		if err := w.runSavepoint(r); err != nil {
+			// The transaction is in an unknown state: give it up entirely.
+			w.rollback(ctx, group, seq0, err)
+			return
+		}
+	}
+	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		w.rollback(ctx, group, seq0, fmt.Errorf("sqlite: commit: %w", err))
+		return
+	}
+	for _, r := range group {
+		if r.err == nil {
+			w.db.cache.invalidate(&r.touched)
+		}
+	}
+}
+
+// runSavepoint runs r inside SAVEPOINT; r's own failure is recorded in r.err
+// and rolled back; an error is returned only if the savepoint itself broke.
+func (w *writer) runSavepoint(r *writeReq) error {
+	ctx := context.WithoutCancel(r.ctx) // once started, finish: the group depends on it
+	if _, err := w.conn.ExecContext(ctx, "SAVEPOINT req"); err != nil {
+		return fmt.Errorf("sqlite: savepoint: %w", err)
+	}
+	seq := w.seq
+	if r.fn != nil {
+		r.err = r.fn(ctx, w)
+	} else {
+		r.res, r.err = w.apply(ctx, r.events, &r.touched)
+	}
+	if r.err != nil {
+		w.seq = seq
+		r.touched = touched{}
+		if _, err := w.conn.ExecContext(ctx, "ROLLBACK TO req"); err != nil {
+			return fmt.Errorf("sqlite: rollback to savepoint: %w", err)
+		}
+	}
+	if _, err := w.conn.ExecContext(ctx, "RELEASE req"); err != nil {
+		return fmt.Errorf("sqlite: release savepoint: %w", err)
+	}
+	return nil
+}
+
+func (w *writer) rollback(ctx context.Context, group []*writeReq, seq0 int64, err error) {
+	if _, rerr := w.conn.ExecContext(ctx, "ROLLBACK"); rerr != nil {
+		w.db.log.Error("sqlite: rollback failed", "err", rerr)
+		// Start over with a fresh connection rather than reuse a broken one.
+		w.close()
+		w.conn, w.stmts = nil, make(map[string]*sql.Stmt)
+	}
+	w.seq = seq0
+	failAll(group, err)
+}
+
+func failAll(group []*writeReq, err error) {
+	for _, r := range group {
+		r.err = err
+		r.res = backchannel.ApplyResult{}
+	}
+}
