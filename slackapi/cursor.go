@@ -26,8 +26,9 @@ func EncodeCursor(ts backchannel.TS) string { return string(appendCursor(nil, ts
 // DecodeCursor parses a history cursor. Padding is optional, as clients
 // sometimes strip it; anything else malformed is invalid_cursor.
 func DecodeCursor(s string) (backchannel.TS, error) {
-	var raw [64]byte
-	if len(s) == 0 || base64.StdEncoding.DecodedLen(len(s)) > len(raw) {
+	// A real cursor is at most 36 characters ("next_ts:" and 18 digits).
+	var raw [48]byte
+	if len(s) == 0 || len(s) > 48 {
 		return 0, errBadCursor(s)
 	}
 	enc := base64.StdEncoding

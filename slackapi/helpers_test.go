@@ -102,3 +102,5 @@ func (r reply) errCode(t *testing.T) string {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func jsonValid(b []byte) bool { return json.Valid(b) }
