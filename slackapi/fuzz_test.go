@@ -1,6 +1,7 @@
 package slackapi
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -78,6 +79,39 @@ func FuzzCursor(f *testing.F) {
 		}
 		if got, err := DecodeCursor(EncodeCursor(backchannel.TS(n))); err != nil || got != backchannel.TS(n) {
 			t.Fatalf("round trip of %d: %d, %v", n, got, err)
+		}
+	})
+}
+
+// FuzzServe drives whole requests: every reply is one JSON object with
+// status 200, and nothing a client sends is an internal error.
+func FuzzServe(f *testing.F) {
+	f.Add("conversations.history", "channel=C1&limit=2&oldest=1700000001", "", "", tokUser)
+	f.Add("conversations.history", "", "channel=G1&cursor=bmV4dF90czoxNzAwMDAwMDA1MDAwMDAw", "application/x-www-form-urlencoded", tokBot)
+	f.Add("api.test", "error=x", `{"a":1}`, "application/json", "")
+	f.Add("auth.test", "", "token="+tokGone, "text/plain", "")
+	api, _ := testAPI(f, historyWorld())
+	f.Fuzz(func(t *testing.T, name, query, body, contentType, token string) {
+		r := httptest.NewRequest(http.MethodPost, "/api/x", strings.NewReader(body))
+		r.URL.Path, r.URL.RawQuery = "/api/"+name, query
+		if contentType != "" {
+			r.Header.Set("Content-Type", contentType)
+		}
+		if token != "" {
+			r.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+			t.Fatalf("reply is not an object: %v: %s", err, rec.Body)
+		}
+		// api.test fails with any code it is asked for, internal_error too.
+		if m["error"] == "internal_error" && !strings.Contains(query+body, "internal") {
+			t.Fatalf("internal_error for %q %q %q %q", name, query, body, contentType)
 		}
 	})
 }

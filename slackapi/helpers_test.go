@@ -20,7 +20,7 @@ func (c *clock) Now() time.Time          { return c.t }
 func (c *clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
 
 // testAPI returns an API over w with rate limits off unless rl is given.
-func testAPI(t *testing.T, w *world, rl ...RateLimit) (*API, *clock) {
+func testAPI(t testing.TB, w *world, rl ...RateLimit) (*API, *clock) {
 	t.Helper()
 	c := &clock{t: testNow}
 	cfg := Config{Store: w.store(), Now: c.Now, RateLimit: RateLimitOff,
