@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,9 +79,10 @@ func New(cfg Config) *API {
 // Methods lists the supported Slack method names.
 func (a *API) Methods() []string {
 	names := make([]string, 0, len(a.table))
-	for _, m := range a.methods() {
-		names = append(names, m.name)
+	for name := range a.table {
+		names = append(names, name)
 	}
+	slices.Sort(names)
 	return names
 }
 
@@ -96,6 +98,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := a.reqs.Get().(*Request)
 	buf := getBuf()
 	defer func() {
+		clear(req.Args.kv) // don't pin the last body's strings in the pool
 		*req = Request{Args: Args{kv: req.Args.kv[:0]}, warnings: req.warnings[:0]}
 		a.reqs.Put(req)
 		putBuf(buf)
@@ -126,12 +129,12 @@ func (a *API) serve(w http.ResponseWriter, req *Request, buf *[]byte) (status in
 		return http.StatusOK, b
 	}
 	status = http.StatusOK
+	e, public := asError(err)
 	var rl *rateLimited
 	if errors.As(err, &rl) {
-		status = http.StatusTooManyRequests
+		status, e, public = http.StatusTooManyRequests, errRatelimited, true
 		w.Header()["Retry-After"] = []string{strconv.Itoa(rl.seconds)}
 	}
-	e, public := asError(err)
 	if !public {
 		a.log.Error("slackapi: internal error", "method", req.Method,
 			"req_id", w.Header().Get("X-Slack-Req-Id"), "err", err)
@@ -194,16 +197,9 @@ func (a *API) limit(ctx context.Context, m *method, principal string) error {
 		return nil
 	}
 	if wait > 0 {
-		return &wrappedRateLimit{rateLimited{retryAfterSeconds(wait)}}
+		return &rateLimited{retryAfterSeconds(wait)}
 	}
 	return nil
-}
-
-// wrappedRateLimit carries both the 429 detail and the public code.
-type wrappedRateLimit struct{ rateLimited }
-
-func (e *wrappedRateLimit) Unwrap() []error {
-	return []error{&e.rateLimited, errRatelimited}
 }
 
 var errRatelimited = &backchannel.Error{Code: "ratelimited"}
