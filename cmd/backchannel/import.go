@@ -1,0 +1,164 @@
+package main
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/ingest"
+)
+
+// importCmd loads an events NDJSON file (optionally gzipped, or stdin).
+type importCmd struct{ env *cliEnv }
+
+func (c *importCmd) Name() string     { return "import" }
+func (c *importCmd) Synopsis() string { return "import events from FILE.ndjson[.gz] or - (stdin); idempotent" }
+
+const importBatch = 5000
+
+func (c *importCmd) Run(ctx context.Context, args []string) error {
+	fs := newFlagSet(c.env, "import", "import [--db DSN] FILE.ndjson[.gz]|-")
+	db := fs.String("db", defaultDB, "database: a SQLite file path or a postgres:// URL")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return &usageError{"name one file: FILE.ndjson, FILE.ndjson.gz or - for stdin"}
+	}
+	path := fs.Arg(0)
+	if strings.HasSuffix(path, ".zip") || isDir(path) {
+		return fmt.Errorf("%s: importing a Slack export is not supported in this version; import events NDJSON", path)
+	}
+	src, cleanup, err := c.spool(path)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	// Pass 1 validates every line, so a bad line fails the import before
+	// anything is stored.
+	lines, err := validate(src, path)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *db, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	start := time.Now()
+	prog := newProgress(c.env.stderr, lines)
+	res, err := applyFile(ctx, st, src, path, prog)
+	prog.done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.env.stdout, "imported %d events (%d duplicates) from %s in %s\n",
+		res.Accepted, res.Duplicates, path, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// spool returns a function that opens the input afresh (it is read twice);
+// stdin is copied to a temporary file first.
+func (c *importCmd) spool(path string) (open func() (io.ReadCloser, error), cleanup func(), err error) {
+	cleanup = func() {}
+	if path == "-" {
+		f, err := os.CreateTemp("", "backchannel-import-*.ndjson")
+		if err != nil {
+			return nil, nil, fmt.Errorf("spool stdin: %w", err)
+		}
+		cleanup = func() { f.Close(); os.Remove(f.Name()) }
+		if _, err := io.Copy(f, c.env.stdin); err != nil {
+			cleanup()
+			return nil, nil, fmt.Errorf("read stdin: %w", err)
+		}
+		path = f.Name()
+	}
+	open = func() (io.ReadCloser, error) { return openEvents(path) }
+	return open, cleanup, nil
+}
+
+// openEvents opens an NDJSON file, transparently un-gzipping it.
+func openEvents(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	var magic [2]byte
+	n, _ := io.ReadFull(f, magic[:])
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return struct {
+			io.Reader
+			io.Closer
+		}{zr, f}, nil
+	}
+	return f, nil
+}
+
+func validate(open func() (io.ReadCloser, error), name string) (int, error) {
+	rc, err := open()
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	r := ingest.NewReader(rc)
+	n := 0
+	for {
+		_, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, fmt.Errorf("%s: %w (nothing was imported)", name, err)
+		}
+		n++
+	}
+}
+
+func applyFile(ctx context.Context, st backchannel.Store, open func() (io.ReadCloser, error), name string, prog *progress) (backchannel.ApplyResult, error) {
+	var total backchannel.ApplyResult
+	rc, err := open()
+	if err != nil {
+		return total, err
+	}
+	defer rc.Close()
+	r := ingest.NewReader(rc)
+	for {
+		batch, err := r.NextBatch(importBatch)
+		if len(batch) > 0 {
+			res, aerr := st.Apply(ctx, batch)
+			if aerr != nil {
+				return total, fmt.Errorf("%s: %w (%d events before this batch were imported; importing again is safe)", name, aerr, total.Accepted+total.Duplicates)
+			}
+			total.Accepted += res.Accepted
+			total.Duplicates += res.Duplicates
+			prog.add(len(batch))
+		}
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}

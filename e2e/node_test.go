@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// nodeDir returns the Node test project, or skips — except under CI=true,
+// where the official Node client tests must run.
+func nodeDir(t *testing.T) (node, dir string) {
+	t.Helper()
+	dir, _ = filepath.Abs("node")
+	node, err := exec.LookPath("node")
+	missing := ""
+	switch {
+	case err != nil:
+		missing = "node is not installed"
+	case !exists(filepath.Join(dir, "node_modules", "@slack", "web-api")):
+		missing = "e2e/node/node_modules is missing: run `npm ci` in e2e/node"
+	}
+	if missing != "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s (CI=true: the @slack/web-api tests must run)", missing)
+		}
+		t.Skip(missing)
+	}
+	return node, dir
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestNodeWebAPI runs e2e/node/*.test.mjs — the official @slack/web-api
+// client (Bearer header, paginate, rejectRateLimitedCalls) — against two
+// real servers: one with rate limits off and one at Slack's tiers.
+func TestNodeWebAPI(t *testing.T) {
+	node, dir := nodeDir(t)
+	f := newFixture(t, 2500, "off")
+	// A second server over its own data, with Slack's rate limits; its token
+	// only matters for the 429 test, which reads a channel it can see.
+	rl := newFixture(t, 5, "slack")
+
+	expected := filepath.Join(t.TempDir(), "expected.json")
+	b, _ := json.Marshal(f.visible)
+	if err := os.WriteFile(expected, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "history.test.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"BC_URL="+f.srv.APIURL(),
+		"BC_TOKEN_MEMBER="+f.member,
+		"BC_TOKEN_BOT="+f.bot,
+		"BC_TOKEN_NOSCOPE="+f.noscope,
+		"BC_MEMBER_ID="+userMember,
+		"BC_CHANNEL_BIG="+f.bigChannel,
+		"BC_CHANNEL_NOBOT="+f.noBot,
+		"BC_EXPECTED_FILE="+expected,
+		"BC_RL_URL="+rl.srv.APIURL(),
+		"BC_RL_TOKEN="+rl.member,
+		"BC_RL_LIMIT=50", // conversations.history is Tier 3
+	)
+	// The rate-limited server's channel ids equal the first's (same fixture).
+	out, err := cmd.CombinedOutput()
+	t.Logf("node --test:\n%s", out)
+	if err != nil {
+		t.Fatalf("node tests failed: %v", err)
+	}
+}
