@@ -143,3 +143,18 @@ func TestIntArg(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONNotAccepted(t *testing.T) {
+	api, _ := testAPI(t, newWorld())
+	m := &method{name: "test.formOnly", verbs: []string{http.MethodPost}, tier: tier4,
+		handle: api.apiTest}
+	m.prepare()
+	api.table[m.name] = m
+	got := do(t, api, call{method: m.name, body: `{"a":1}`, contentType: "application/json; charset=utf-8"})
+	if code := got.errCode(t); code != "invalid_post_type" {
+		t.Errorf("JSON to a form-only method: %s", got.body)
+	}
+	if got := do(t, api, call{method: m.name, body: "a=1", contentType: "application/x-www-form-urlencoded"}); got.errCode(t) != "" {
+		t.Errorf("form to a form-only method: %s", got.body)
+	}
+}

@@ -80,7 +80,19 @@ func BenchmarkHistory(b *testing.B) {
 		r.Header.Set("Authorization", "Bearer "+tok)
 		benchServe(b, api, r, body)
 	})
-	b.Run("GET_ratelimited_x1000", func(b *testing.B) { // limiter on the path
+	b.Run("GET_parallel", func(b *testing.B) { // pools and limiter under contention
+		api := New(Config{Store: store, RateLimit: RateLimitTimes(1e9), Logger: discardLogger()})
+		r, _ := http.NewRequest(http.MethodGet, "/api/conversations.history?channel=C1&limit=100", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			w := &discardWriter{h: http.Header{}}
+			for pb.Next() {
+				api.ServeHTTP(w, r)
+			}
+		})
+	})
+	b.Run("GET_limiter_on", func(b *testing.B) { // limiter on the path
 		api := New(Config{Store: store, RateLimit: RateLimitTimes(1e9), Logger: discardLogger()})
 		r, _ := http.NewRequest(http.MethodGet, "/api/conversations.history?channel=C1&limit=100", nil)
 		r.Header.Set("Authorization", "Bearer "+tok)

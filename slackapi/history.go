@@ -103,10 +103,10 @@ func (a *API) historyArgs(req *Request) (historyArgs, error) {
 // scope never reveals that a private conversation exists.
 func (a *API) historyAccess(ctx context.Context, req *Request, id string) (backchannel.Channel, error) {
 	ch, err := a.store.Channel(ctx, id)
-	if backchannel.ErrorCode(err) == backchannel.ENOTFOUND {
-		return ch, backchannel.Errorf(backchannel.EChannelNotFound, "no channel %s", id)
-	}
 	if err != nil {
+		if backchannel.ErrorCode(err) == backchannel.ENOTFOUND {
+			return ch, backchannel.Errorf(backchannel.EChannelNotFound, "no channel %s", id)
+		}
 		return ch, fmt.Errorf("channel %s: %w", id, err)
 	}
 	scope := backchannel.HistoryScope(ch.Kind)
