@@ -13,8 +13,10 @@ import (
 // demoCmd seeds the deterministic demo organisation.
 type demoCmd struct{ env *cliEnv }
 
-func (c *demoCmd) Name() string     { return "demo" }
-func (c *demoCmd) Synopsis() string { return "seed a deterministic demo enterprise through the ingest path" }
+func (c *demoCmd) Name() string { return "demo" }
+func (c *demoCmd) Synopsis() string {
+	return "seed a deterministic demo enterprise through the ingest path"
+}
 
 func (c *demoCmd) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet(c.env, "demo", "demo [--db DSN] [--members N] [--days N] [--seed N] [--json]")

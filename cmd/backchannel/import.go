@@ -17,8 +17,10 @@ import (
 // importCmd loads an events NDJSON file (optionally gzipped, or stdin).
 type importCmd struct{ env *cliEnv }
 
-func (c *importCmd) Name() string     { return "import" }
-func (c *importCmd) Synopsis() string { return "import events from FILE.ndjson[.gz] or - (stdin); idempotent" }
+func (c *importCmd) Name() string { return "import" }
+func (c *importCmd) Synopsis() string {
+	return "import events from FILE.ndjson[.gz] or - (stdin); idempotent"
+}
 
 const importBatch = 5000
 

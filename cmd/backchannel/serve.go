@@ -17,8 +17,10 @@ import (
 // serveCmd runs the HTTP server.
 type serveCmd struct{ env *cliEnv }
 
-func (c *serveCmd) Name() string     { return "serve" }
-func (c *serveCmd) Synopsis() string { return "run the server (Slack Web API under /api/, events at /ingest/events)" }
+func (c *serveCmd) Name() string { return "serve" }
+func (c *serveCmd) Synopsis() string {
+	return "run the server (Slack Web API under /api/, events at /ingest/events)"
+}
 
 func (c *serveCmd) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet(c.env, "serve", "serve [--db DSN] [--addr 127.0.0.1:8080] [--demo] [--rate-limit slack|off|xN]")
