@@ -151,7 +151,7 @@ func (b *batch) loadReplies(ctx context.Context, parents []msgKey) (map[msgKey][
 	for _, p := range parents {
 		want[p] = true
 	}
-	s, err := b.w.stmt(ctx, `SELECT m.channel_id, m.parent_ts, m.ts, m.user_id FROM json_each(?) AS j CROSS JOIN messages AS m
+	s, err := b.w.stmt(ctx, `SELECT m.channel_id, m.parent_ts, m.ts, m.user_id FROM json_each(?) AS j CROSS JOIN messages AS m INDEXED BY messages_replies
 		ON m.channel_id = j.value->>0 AND m.parent_ts = j.value->>1
 		WHERE m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`)
 	if err != nil {

@@ -91,7 +91,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	// synchronous=FULL: an acknowledged batch survives power loss, not only
 	// a crash of the process. The cost is one more fsync per group commit,
 	// which group commit amortises over every batch waiting at that moment.
-	base := []string{"busy_timeout(10000)", "foreign_keys(0)", "cache_size(-65536)", "temp_store(MEMORY)"}
+	base := []string{"busy_timeout(10000)", "foreign_keys(0)", "cache_size(-65536)"}
 	wdb, err := sql.Open("sqlite", dsn(path, append(base, "journal_mode(WAL)", "synchronous(FULL)")))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
