@@ -226,14 +226,9 @@ func (b *batch) loadRows(ctx context.Context, keys []msgKey, render bool) error 
 	if len(keys) == 0 {
 		return nil
 	}
-	s, err := b.w.stmt(ctx, `SELECT m.channel_id, m.ts, m.thread_ts, coalesce(m.parent_ts, 0), m.user_id, m.subtype,
+	err := b.w.probe(ctx, `SELECT m.channel_id, m.ts, m.thread_ts, coalesce(m.parent_ts, 0), m.user_id, m.subtype,
 		m.present, m.deleted, m.visible, m.edited_user, m.edited_ts, m.doc, m.body
-		FROM json_each(?) AS j CROSS JOIN messages AS m
-		ON m.channel_id = j.value->>0 AND m.ts = j.value->>1`)
-	if err != nil {
-		return err
-	}
-	err = scanAll(ctx, s, []any{keyList(keys)}, func(rows *sql.Rows) error {
+		FROM messages AS m WHERE m.channel_id = ? AND m.ts IN (SELECT value FROM json_each(?))`, keys, func(rows *sql.Rows) error {
 		var r msgRow
 		var eu, et sql.NullString
 		if err := rows.Scan(&r.key.ch, &r.key.ts, &r.threadTS, &r.parentTS, &r.user, &r.subtype,

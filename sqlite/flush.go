@@ -107,13 +107,8 @@ func (b *batch) loadDecorations(ctx context.Context, keys []msgKey) (map[msgKey]
 	if len(keys) == 0 {
 		return reacts, pins, nil
 	}
-	list := keyList(keys)
-	s, err := b.w.stmt(ctx, `SELECT r.channel_id, r.ts, r.name, r.user_id FROM json_each(?) AS j CROSS JOIN reactions AS r
-		ON r.channel_id = j.value->>0 AND r.ts = j.value->>1 ORDER BY r.seq`)
-	if err != nil {
-		return nil, nil, err
-	}
-	err = scanAll(ctx, s, []any{list}, func(rows *sql.Rows) error {
+	err := b.w.probe(ctx, `SELECT r.channel_id, r.ts, r.name, r.user_id FROM reactions AS r
+		WHERE r.channel_id = ? AND r.ts IN (SELECT value FROM json_each(?)) ORDER BY r.seq`, keys, func(rows *sql.Rows) error {
 		var k msgKey
 		var x reaction
 		if err := rows.Scan(&k.ch, &k.ts, &x.name, &x.user); err != nil {
@@ -125,12 +120,8 @@ func (b *batch) loadDecorations(ctx context.Context, keys []msgKey) (map[msgKey]
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err = b.w.stmt(ctx, `SELECT p.channel_id, p.ts FROM json_each(?) AS j CROSS JOIN pins AS p
-		ON p.channel_id = j.value->>0 AND p.ts = j.value->>1`)
-	if err != nil {
-		return nil, nil, err
-	}
-	err = scanAll(ctx, s, []any{list}, func(rows *sql.Rows) error {
+	err = b.w.probe(ctx, `SELECT p.channel_id, p.ts FROM pins AS p
+		WHERE p.channel_id = ? AND p.ts IN (SELECT value FROM json_each(?))`, keys, func(rows *sql.Rows) error {
 		var k msgKey
 		err := rows.Scan(&k.ch, &k.ts)
 		pins[k] = true
@@ -151,13 +142,9 @@ func (b *batch) loadReplies(ctx context.Context, parents []msgKey) (map[msgKey][
 	for _, p := range parents {
 		want[p] = true
 	}
-	s, err := b.w.stmt(ctx, `SELECT m.channel_id, m.parent_ts, m.ts, m.user_id FROM json_each(?) AS j CROSS JOIN messages AS m INDEXED BY messages_replies
-		ON m.channel_id = j.value->>0 AND m.parent_ts = j.value->>1
-		WHERE m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`)
-	if err != nil {
-		return nil, err
-	}
-	err = scanAll(ctx, s, []any{keyList(parents)}, func(rows *sql.Rows) error {
+	err := b.w.probe(ctx, `SELECT m.channel_id, m.parent_ts, m.ts, m.user_id FROM messages AS m INDEXED BY messages_replies
+		WHERE m.channel_id = ? AND m.parent_ts IN (SELECT value FROM json_each(?))
+		AND m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`, parents, func(rows *sql.Rows) error {
 		var p msgKey
 		var x reply
 		if err := rows.Scan(&p.ch, &p.ts, &x.ts, &x.user); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/backchannel/backchannel"
@@ -95,23 +96,32 @@ type msgKey struct {
 	ts backchannel.TS
 }
 
-// keyList encodes keys as a JSON array of [channel, ts] pairs, so that one
-// statement can probe any number of messages through json_each: one round
-// trip per batch instead of one per event.
-func keyList(keys []msgKey) string {
-	b := make([]byte, 0, len(keys)*32+2)
-	b = append(b, '[')
-	for i, k := range keys {
-		if i > 0 {
+// probe runs query once per channel of keys with the channel and a JSON
+// array of its timestamps (for json_each): one round trip per channel and
+// batch instead of one per event. query's parameters are (channel, list).
+func (w *writer) probe(ctx context.Context, query string, keys []msgKey, scan func(*sql.Rows) error) error {
+	byCh := make(map[string][]byte)
+	var order []string
+	for _, k := range keys {
+		b, ok := byCh[k.ch]
+		if !ok {
+			order = append(order, k.ch)
+			b = append(make([]byte, 0, 64), '[')
+		} else {
 			b = append(b, ',')
 		}
-		b = append(b, '[')
-		b = jsonobj.AppendString(b, k.ch)
-		b = append(b, ',')
-		b = fmt.Appendf(b, "%d", int64(k.ts))
-		b = append(b, ']')
+		byCh[k.ch] = strconv.AppendInt(b, int64(k.ts), 10)
 	}
-	return string(append(b, ']'))
+	s, err := w.stmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	for _, ch := range order {
+		if err := scanAll(ctx, s, []any{ch, string(append(byCh[ch], ']'))}, scan); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stringList encodes strings as a JSON array for json_each.
