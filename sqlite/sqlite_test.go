@@ -1,7 +1,10 @@
 package sqlite_test
 
 import (
+	"crypto/sha256"
+	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/backchannel/backchannel"
@@ -50,5 +53,55 @@ func TestSchemaVersion(t *testing.T) {
 	have, want2, err := db.SchemaVersion(ctx)
 	if err != nil || have != want || want2 != want {
 		t.Fatalf("after Migrate: have %d want %d err %v; want %d, %d", have, want2, err, want, want)
+	}
+}
+
+// TestGroupCommitIsolation applies batches concurrently so that the writer
+// groups them into one transaction: a failing batch must roll back alone.
+func TestGroupCommitIsolation(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	defer db.Close()
+	raw := []byte(`{"type":"channel","id":"C0"}`)
+	if _, err := db.Apply(ctx, []backchannel.Event{{Type: backchannel.EvChannel, Raw: raw, Key: sha256.Sum256(raw),
+		Channel: &backchannel.Channel{ID: "C0", Kind: backchannel.KindPublic}}}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			evs := benchMessages("C0", i*100, 100)
+			if i%4 == 3 {
+				evs[50].ChannelID = "C404" // this batch must fail and store nothing
+			}
+			_, errs[i] = db.Apply(ctx, evs)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var ee *backchannel.EventError
+		if i%4 == 3 {
+			if !errors.As(err, &ee) || ee.Line != 51 {
+				t.Errorf("batch %d: got %v, want an EventError on line 51", i, err)
+			}
+		} else if err != nil {
+			t.Errorf("batch %d: %v", i, err)
+		}
+	}
+	stored := 0
+	for hi := backchannel.MaxTS; hi != 0; {
+		p, err := db.History(ctx, backchannel.HistoryQuery{Channel: "C0", Hi: hi, Limit: 999})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored += len(p.Messages)
+		hi = p.Next
+	}
+	if got, want := stored, n*100*3/4; got != want {
+		t.Errorf("stored %d messages, want %d", got, want)
 	}
 }
