@@ -34,6 +34,7 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	http    *http.Server
+	api     http.Handler // cfg.API wrapped with metrics
 	ingest  *ingestHandler
 	metrics http.Handler
 }
@@ -54,6 +55,7 @@ func New(cfg Config) *Server {
 		cfg.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	}
 	s := &Server{cfg: cfg}
+	s.api = newAPIMetrics(cfg.API, cfg.Registry)
 	s.ingest = newIngestHandler(cfg.Store, cfg.MaxIngestBytes, cfg.MaxIngestEvents, cfg.Logger, cfg.Registry)
 	s.metrics = promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})
 	s.http = &http.Server{
@@ -71,7 +73,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case strings.HasPrefix(p, "/api/"):
-		s.cfg.API.ServeHTTP(w, r)
+		s.api.ServeHTTP(w, r)
 	case p == "/ingest/events":
 		s.ingest.ServeHTTP(w, r)
 	case p == "/healthz":
