@@ -88,41 +88,6 @@ func (w *writer) apply(ctx context.Context, events []backchannel.Event, t *touch
 	return res, nil
 }
 
-// logEvents appends the batch's new events to the log and marks the
-// duplicates: an event whose key is earlier in the batch, or already in the
-// log (the INSERT skips it and RETURNING leaves it out).
-func (b *batch) logEvents(ctx context.Context, events []backchannel.Event) error {
-	w := b.w
-	if w.seq < 0 {
-		if err := w.conn.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&w.seq); err != nil {
-			return fmt.Errorf("read last event seq: %w", err)
-		}
-	}
-	b.seq = make([]int64, len(events))
-	seen := make(map[[32]byte]struct{}, len(events))
-	args := make([]any, 0, len(events)*6)
-	bySeq := make(map[int64]int, len(events))
-	for i := range events {
-		ev := &events[i]
-		if _, dup := seen[ev.Key]; dup {
-			continue
-		}
-		seen[ev.Key] = struct{}{}
-		w.seq++
-		bySeq[w.seq] = i
-		args = append(args, w.seq, ev.Key[:], ev.Type, int64(ev.EventTS), b.now, ev.Raw)
-	}
-	return w.queryRows(ctx, `INSERT INTO events (seq, key, type, event_ts, ingested_at, raw)`, 6,
-		`ON CONFLICT (key) DO NOTHING RETURNING seq`, args, func(rows *sql.Rows) error {
-			var s int64
-			if err := rows.Scan(&s); err != nil {
-				return err
-			}
-			b.seq[bySeq[s]] = s
-			return nil
-		})
-}
-
 // validate checks, in batch order, that every channel an event refers to
 // exists by then (in the database or created earlier in the batch).
 func (b *batch) validate(ctx context.Context, events []backchannel.Event) error {

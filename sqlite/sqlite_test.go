@@ -105,3 +105,45 @@ func TestGroupCommitIsolation(t *testing.T) {
 		t.Errorf("stored %d messages, want %d", got, want)
 	}
 }
+
+// TestKeySlotCollisions gives distinct events keys that share their first 8
+// bytes (the dedupe slot): none may be dropped, and replays of any of them
+// must still be duplicates, within a batch and across batches.
+func TestKeySlotCollisions(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	defer db.Close()
+	raw := []byte(`{"type":"channel","id":"C0"}`)
+	if _, err := db.Apply(ctx, []backchannel.Event{{Type: backchannel.EvChannel, Raw: raw, Key: sha256.Sum256(raw),
+		Channel: &backchannel.Channel{ID: "C0", Kind: backchannel.KindPublic}}}); err != nil {
+		t.Fatal(err)
+	}
+	evs := benchMessages("C0", 0, 12)
+	for i := range evs {
+		// Three groups of four sharing a slot; the last group sits at the
+		// top of the int64 range, so probing wraps around.
+		prefix := []byte{0x11, 0, 0, 0, 0, 0, 0, byte(i / 4)}
+		if i >= 8 {
+			prefix = []byte{0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+		}
+		copy(evs[i].Key[:], prefix)
+	}
+	apply := func(batch []backchannel.Event, accepted, dups int) {
+		t.Helper()
+		res, err := db.Apply(ctx, batch)
+		if err != nil || res.Accepted != accepted || res.Duplicates != dups {
+			t.Fatalf("Apply: %+v, %v; want %d accepted, %d duplicates", res, err, accepted, dups)
+		}
+	}
+	apply(evs[0:2], 2, 0)
+	apply(evs[:10], 8, 2)
+	apply(append(append([]backchannel.Event(nil), evs[1], evs[1]), evs[9:]...), 2, 3)
+	apply(evs, 0, 12)
+	p, err := db.History(ctx, backchannel.HistoryQuery{Channel: "C0", Hi: backchannel.MaxTS, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(p.Messages), len(evs); got != want {
+		t.Errorf("stored %d messages, want %d", got, want)
+	}
+}

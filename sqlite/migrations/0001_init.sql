@@ -1,16 +1,29 @@
 -- 0001: the whole first schema. Timestamps of messages are INTEGER
 -- microseconds (backchannel.TS); wall-clock times are INTEGER Unix micros.
 
--- The raw event log: every accepted event, in ingest order. It is the source
--- for analytics rebuilds, so nothing is ever deleted from it. key is the
+-- The raw event log: every accepted event, in ingest order (seq may skip
+-- numbers: duplicates are given one, then dropped). It is the source for
+-- analytics rebuilds, so nothing is ever deleted from it. key is the
 -- idempotency key (Event.Key).
 CREATE TABLE events (
 	seq         INTEGER PRIMARY KEY,
-	key         BLOB    NOT NULL UNIQUE,
+	key         BLOB    NOT NULL,
 	type        TEXT    NOT NULL,
 	event_ts    INTEGER NOT NULL,
 	ingested_at INTEGER NOT NULL,
 	raw         BLOB    NOT NULL
+);
+
+-- Dedupe index of the log: an open-addressing hash table keyed by the first
+-- 8 bytes of the key (slot), pointing at the event. A slot held by another
+-- key (compared in full through events) sends the event to the next slot, so
+-- a 64-bit collision never drops an event. A 8-byte rowid keeps this random
+-- B-tree about a third of the size of a 32-byte unique index. No NOT NULL:
+-- a constraint that can abort makes SQLite journal every page a multi-row
+-- statement touches, and random slots touch one page per row.
+CREATE TABLE event_keys (
+	slot INTEGER PRIMARY KEY,
+	seq  INTEGER
 );
 
 -- At most one enterprise; none means a single workspace (enterprise "0").

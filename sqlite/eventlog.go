@@ -1,0 +1,172 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/backchannel/backchannel"
+)
+
+// slotOf is where a key starts probing in event_keys: its first 8 bytes.
+func slotOf(k *[32]byte) int64 { return int64(binary.BigEndian.Uint64(k[:8])) }
+
+// logEvents appends the batch's new events to the log and marks the
+// duplicates (b.seq[i] == 0): an event whose key is earlier in the batch or
+// already in the log.
+//
+// Each distinct event first claims its slot in event_keys with a multi-row
+// INSERT … ON CONFLICT DO NOTHING. When every row of a chunk went in (the
+// rule: new events), that is all. Otherwise the chunk's slots are read back
+// and each event that did not get its slot is resolved exactly (resolve).
+func (b *batch) logEvents(ctx context.Context, events []backchannel.Event) error {
+	w := b.w
+	if w.seq < 0 {
+		if err := w.conn.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&w.seq); err != nil {
+			return fmt.Errorf("read last event seq: %w", err)
+		}
+	}
+	b.seq = make([]int64, len(events))
+	seen := make(map[[32]byte]struct{}, len(events))
+	base := w.seq
+	idx := make([]int, 0, len(events)) // event index of seq base+1+j
+	for i := range events {
+		if _, dup := seen[events[i].Key]; dup {
+			continue
+		}
+		seen[events[i].Key] = struct{}{}
+		idx = append(idx, i)
+	}
+	w.seq += int64(len(idx))
+	keyOf := func(seq int64) ([]byte, error) {
+		if seq > base && seq <= base+int64(len(idx)) {
+			return events[idx[seq-base-1]].Key[:], nil
+		}
+		var k []byte
+		if err := w.conn.QueryRowContext(ctx, `SELECT key FROM events WHERE seq = ?`, seq).Scan(&k); err != nil {
+			return nil, fmt.Errorf("event %d of slot: %w", seq, err)
+		}
+		return k, nil
+	}
+
+	args := make([]any, 0, 2*chunkRows)
+	for lo := 0; lo < len(idx); lo += chunkRows {
+		chunk := idx[lo:min(lo+chunkRows, len(idx))]
+		args = args[:0]
+		for j, i := range chunk {
+			args = append(args, slotOf(&events[i].Key), base+int64(lo+j)+1)
+		}
+		s, err := w.stmt(ctx, multiRow(`INSERT INTO event_keys (slot, seq)`, 2, len(chunk), `ON CONFLICT (slot) DO NOTHING`))
+		if err != nil {
+			return err
+		}
+		res, err := s.ExecContext(ctx, args...)
+		if err != nil {
+			return fmt.Errorf("claim event keys: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("claim event keys: %w", err)
+		}
+		if int(n) == len(chunk) {
+			for j, i := range chunk {
+				b.seq[i] = base + int64(lo+j) + 1
+			}
+			continue
+		}
+		if err := b.resolveChunk(ctx, events, chunk, base+int64(lo), keyOf); err != nil {
+			return err
+		}
+	}
+
+	args = make([]any, 0, min(len(idx), chunkRows)*6)
+	for i, s := range b.seq {
+		if s == 0 {
+			continue
+		}
+		ev := &events[i]
+		args = append(args, s, ev.Key[:], ev.Type, int64(ev.EventTS), b.now, ev.Raw)
+		if len(args) == chunkRows*6 {
+			if err := w.execRows(ctx, `INSERT INTO events (seq, key, type, event_ts, ingested_at, raw)`, 6, ``, args); err != nil {
+				return err
+			}
+			args = args[:0]
+		}
+	}
+	return w.execRows(ctx, `INSERT INTO events (seq, key, type, event_ts, ingested_at, raw)`, 6, ``, args)
+}
+
+// resolveChunk handles a chunk in which some events did not get their slot:
+// those whose slot holds their own seq are new; the others are resolved one
+// by one.
+func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, chunk []int, seq0 int64, keyOf func(int64) ([]byte, error)) error {
+	w := b.w
+	held := make(map[int64]int64, len(chunk))
+	args := make([]any, len(chunk))
+	for j, i := range chunk {
+		args[j] = slotOf(&events[i].Key)
+	}
+	q := `SELECT slot, seq FROM event_keys WHERE slot IN (?` + strings.Repeat(`,?`, len(chunk)-1) + `)`
+	s, err := w.stmt(ctx, q)
+	if err != nil {
+		return err
+	}
+	err = scanAll(ctx, s, args, func(rows *sql.Rows) error {
+		var slot, seq int64
+		err := rows.Scan(&slot, &seq)
+		held[slot] = seq
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read event keys: %w", err)
+	}
+	for j, i := range chunk {
+		seq := seq0 + int64(j) + 1
+		if held[args[j].(int64)] == seq {
+			b.seq[i] = seq
+			continue
+		}
+		dup, err := b.resolve(ctx, &events[i].Key, seq, keyOf)
+		if err != nil {
+			return err
+		}
+		if !dup {
+			b.seq[i] = seq
+		}
+	}
+	return nil
+}
+
+// resolve probes from key's slot: a slot holding the same key means a
+// duplicate; one holding another key (a 64-bit collision) sends it on to the
+// next slot; the first free slot is claimed for seq.
+func (b *batch) resolve(ctx context.Context, key *[32]byte, seq int64, keyOf func(int64) ([]byte, error)) (dup bool, err error) {
+	w := b.w
+	for slot := slotOf(key); ; slot++ { // wraps around: slots are any int64
+		var held sql.NullInt64
+		err := w.conn.QueryRowContext(ctx, `SELECT seq FROM event_keys WHERE slot = ?`, slot).Scan(&held)
+		if errors.Is(err, sql.ErrNoRows) {
+			if _, err := w.conn.ExecContext(ctx, `INSERT INTO event_keys (slot, seq) VALUES (?, ?)`, slot, seq); err != nil {
+				return false, fmt.Errorf("claim event key: %w", err)
+			}
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("read event key: %w", err)
+		}
+		if !held.Valid {
+			return false, fmt.Errorf("event key slot %d without an event", slot)
+		}
+		k, err := keyOf(held.Int64)
+		if err != nil {
+			return false, err
+		}
+		if bytes.Equal(k, key[:]) {
+			return true, nil
+		}
+	}
+}
