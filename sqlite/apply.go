@@ -42,6 +42,9 @@ type batch struct {
 	seq  []int64 // log seq of each event; 0 for duplicates
 	rows map[msgKey]*msgRow
 	now  int64
+
+	marks     map[string]backchannel.TS // channel marks at the start of the batch (marks.go)
+	decorated map[msgKey]bool           // keys whose reactions or pins this batch wrote
 }
 
 func (b *batch) row(k msgKey) *msgRow {
@@ -57,7 +60,7 @@ func (b *batch) row(k msgKey) *msgRow {
 // rolls the savepoint back, so the batch is all or nothing.
 func (w *writer) apply(ctx context.Context, events []backchannel.Event, t *touched) (backchannel.ApplyResult, error) {
 	var res backchannel.ApplyResult
-	b := &batch{w: w, t: t, rows: make(map[msgKey]*msgRow), now: w.db.now().UnixMicro()}
+	b := &batch{w: w, t: t, rows: make(map[msgKey]*msgRow), now: w.db.now().UnixMicro(), decorated: make(map[msgKey]bool)}
 	if err := b.logEvents(ctx, events); err != nil {
 		return res, err
 	}
@@ -69,6 +72,9 @@ func (w *writer) apply(ctx context.Context, events []backchannel.Event, t *touch
 		}
 	}
 	if err := b.validate(ctx, events); err != nil {
+		return backchannel.ApplyResult{}, err
+	}
+	if err := b.loadMarks(ctx, events); err != nil {
 		return backchannel.ApplyResult{}, err
 	}
 	if err := b.loadRows(ctx, eventKeys(b.seq, events), false); err != nil {
@@ -85,17 +91,19 @@ func (w *writer) apply(ctx context.Context, events []backchannel.Event, t *touch
 	if err := b.flush(ctx); err != nil {
 		return backchannel.ApplyResult{}, err
 	}
+	b.raiseMarks(events)
 	return res, nil
 }
 
 // validate checks, in batch order, that every channel an event refers to
-// exists by then (in the database or created earlier in the batch).
+// exists by then (in the database or created earlier in the batch). Channels
+// the writer knows exist (marks.go) are not looked up.
 func (b *batch) validate(ctx context.Context, events []backchannel.Event) error {
 	var ids []string
 	want := map[string]bool{}
 	for i := range events {
 		ev := &events[i]
-		if b.seq[i] != 0 && ev.ChannelID != "" && !want[ev.ChannelID] && ev.Type != backchannel.EvChannel {
+		if b.seq[i] != 0 && ev.ChannelID != "" && !want[ev.ChannelID] && ev.Type != backchannel.EvChannel && !b.w.known[ev.ChannelID] {
 			want[ev.ChannelID] = true
 			ids = append(ids, ev.ChannelID)
 		}
@@ -125,7 +133,7 @@ func (b *batch) validate(ctx context.Context, events []backchannel.Event) error 
 			known[ev.Channel.ID] = true
 			continue
 		}
-		if needsChannel(ev.Type) && !known[ev.ChannelID] {
+		if needsChannel(ev.Type) && !known[ev.ChannelID] && !b.w.known[ev.ChannelID] {
 			return &backchannel.EventError{Line: ev.Line, Field: "channel", Detail: fmt.Sprintf("unknown channel %q", ev.ChannelID)}
 		}
 	}
@@ -188,6 +196,7 @@ func (b *batch) loadRows(ctx context.Context, keys []msgKey, render bool) error 
 		r.checked = true
 		r.render = r.render || render
 	}
+	keys = b.stored(keys, nil)
 	if len(keys) == 0 {
 		return nil
 	}

@@ -61,6 +61,7 @@ func (b *batch) applyOne(ctx context.Context, ev *backchannel.Event, seq int64) 
 	case backchannel.EvReactionAdded, backchannel.EvReactionRemoved:
 		b.t.channel(ev.ChannelID)
 		b.row(msgKey{ev.ChannelID, ev.TS}).render = true
+		b.decorated[msgKey{ev.ChannelID, ev.TS}] = true
 		if ev.Type == backchannel.EvReactionAdded {
 			return b.execOne(ctx, `INSERT INTO reactions (channel_id, ts, name, user_id, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 				ev.ChannelID, int64(ev.TS), ev.Reaction, ev.UserID, seq)
@@ -203,6 +204,7 @@ func (b *batch) changed(ev *backchannel.Event) error {
 func (b *batch) pin(ctx context.Context, ev *backchannel.Event, seq int64) error {
 	b.t.channel(ev.ChannelID)
 	b.row(msgKey{ev.ChannelID, ev.TS}).render = true
+	b.decorated[msgKey{ev.ChannelID, ev.TS}] = true
 	var n int64
 	var err error
 	delta := 1

@@ -104,6 +104,7 @@ func appendRowArgs(args []any, r *msgRow) []any {
 func (b *batch) loadDecorations(ctx context.Context, keys []msgKey) (map[msgKey][]reaction, map[msgKey]bool, error) {
 	reacts := make(map[msgKey][]reaction)
 	pins := make(map[msgKey]bool)
+	keys = b.stored(keys, b.decorated)
 	if len(keys) == 0 {
 		return reacts, pins, nil
 	}
@@ -142,9 +143,10 @@ func (b *batch) loadReplies(ctx context.Context, parents []msgKey) (map[msgKey][
 	for _, p := range parents {
 		want[p] = true
 	}
+	// Stored replies point at a stored parent_ts, which is at most the mark.
 	err := b.w.probe(ctx, `SELECT m.channel_id, m.parent_ts, m.ts, m.user_id FROM messages AS m INDEXED BY messages_replies
 		WHERE m.channel_id = ? AND m.parent_ts IN (SELECT value FROM json_each(?))
-		AND m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`, parents, func(rows *sql.Rows) error {
+		AND m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`, b.stored(parents, nil), func(rows *sql.Rows) error {
 		var p msgKey
 		var x reply
 		if err := rows.Scan(&p.ch, &p.ts, &x.ts, &x.user); err != nil {

@@ -40,10 +40,13 @@ type DB struct {
 
 	wdb *sql.DB // the one writer connection
 	rdb *sql.DB // read pool, query_only
+	cdb *sql.DB // the checkpointer's connection
 
 	reqs   chan *writeReq
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // the writer
+	walSig chan struct{}  // a commit grew the WAL (see checkpoint.go)
+	bg     sync.WaitGroup // the checkpointer
 
 	stmtMu sync.Mutex
 	rstmts map[string]*sql.Stmt // read pool statements, see readStmt
@@ -92,7 +95,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	// a crash of the process. The cost is one more fsync per group commit,
 	// which group commit amortises over every batch waiting at that moment.
 	base := []string{"busy_timeout(10000)", "foreign_keys(0)", "cache_size(-65536)"}
-	wdb, err := sql.Open("sqlite", dsn(path, append(base, "journal_mode(WAL)", "synchronous(FULL)")))
+	// Checkpoints are the checkpointer's job (checkpoint.go), not the commit's.
+	wdb, err := sql.Open("sqlite", dsn(path, append(base, "journal_mode(WAL)", "synchronous(FULL)", "wal_autocheckpoint(0)")))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
 	}
@@ -111,18 +115,30 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	rdb.SetMaxOpenConns(o.readConns)
 	rdb.SetMaxIdleConns(o.readConns)
 	rdb.SetConnMaxLifetime(0)
+	cdb, err := sql.Open("sqlite", dsn(path, append(base, "synchronous(FULL)")))
+	if err != nil {
+		wdb.Close()
+		rdb.Close()
+		return nil, fmt.Errorf("sqlite: open checkpointer: %w", err)
+	}
+	cdb.SetMaxOpenConns(1)
+	cdb.SetMaxIdleConns(1)
+	cdb.SetConnMaxLifetime(0)
 
 	wctx, cancel := context.WithCancel(context.Background())
 	db := &DB{
 		path: path, now: o.now, log: o.log,
 		cache: newCache(o.cacheBytes),
-		wdb:   wdb, rdb: rdb,
+		wdb:   wdb, rdb: rdb, cdb: cdb,
 		reqs:   make(chan *writeReq, 256),
+		walSig: make(chan struct{}, 1),
 		rstmts: make(map[string]*sql.Stmt),
 		cancel: cancel,
 	}
 	db.wg.Add(1)
 	go db.writeLoop(wctx)
+	db.bg.Add(1)
+	go db.checkpointLoop(wctx, cdb)
 	return db, nil
 }
 
@@ -144,12 +160,13 @@ func (db *DB) Close() error {
 		db.mu.Unlock()
 		db.wg.Wait()
 		db.cancel()
+		db.bg.Wait()
 		db.stmtMu.Lock()
 		for _, s := range db.rstmts {
 			s.Close()
 		}
 		db.stmtMu.Unlock()
-		db.closeErr = errors.Join(db.rdb.Close(), db.wdb.Close())
+		db.closeErr = errors.Join(db.cdb.Close(), db.rdb.Close(), db.wdb.Close())
 	})
 	return db.closeErr
 }

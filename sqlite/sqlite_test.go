@@ -3,7 +3,9 @@ package sqlite_test
 import (
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -146,4 +148,74 @@ func TestKeySlotCollisions(t *testing.T) {
 	if got, want := len(p.Messages), len(evs); got != want {
 		t.Errorf("stored %d messages, want %d", got, want)
 	}
+}
+
+// TestMarks stores reactions, pins, a tombstone and a reply for messages
+// that arrive later, newer than anything else in their channel, then the
+// messages themselves: with the writer's marks warm (C1) and after reopening
+// the file (C2). Each message must pick up what was stored before it.
+func TestMarks(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "marks.db")
+	open := func() *sqlite.DB {
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	ts := storetest.TS
+	apply := func(db *sqlite.DB, evs ...backchannel.Event) {
+		t.Helper()
+		for i := range evs {
+			evs[i].Line = i + 1
+		}
+		if _, err := db.Apply(ctx, evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	early := func(db *sqlite.DB, ch string) {
+		apply(db, storetest.Channel(ch, backchannel.KindPublic))
+		apply(db, storetest.Message(ch, "W1", ts(1), "first"))
+		apply(db, storetest.Reaction(true, ch, ts(5), "W2", "eyes", ts(20)))
+		apply(db, storetest.Pin(true, ch, ts(9), "W2", ts(21)))
+		apply(db, storetest.Deleted(ch, ts(8)))
+		apply(db, storetest.Reply(ch, "W3", ts(3), ts(7), "early reply", false))
+	}
+	late := func(db *sqlite.DB, ch string) {
+		for _, n := range []int{5, 7, 8, 9} {
+			apply(db, storetest.Message(ch, "W1", ts(n), fmt.Sprint(n)))
+		}
+		p, err := db.History(ctx, backchannel.HistoryQuery{Channel: ch, Hi: backchannel.MaxTS, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range p.Messages {
+			got = append(got, string(m))
+		}
+		want := []string{
+			`{"type":"message","user":"W1","text":"9","ts":"` + ts(9) + `","pinned_to":["` + ch + `"]}`,
+			`{"type":"message","user":"W1","text":"7","ts":"` + ts(7) + `","thread_ts":"` + ts(7) +
+				`","reply_count":1,"reply_users_count":1,"latest_reply":"` + ts(3) + `","reply_users":["W3"]}`,
+			`{"type":"message","user":"W1","text":"5","ts":"` + ts(5) + `","reactions":[{"name":"eyes","users":["W2"],"count":1}]}`,
+			`{"type":"message","user":"W1","text":"first","ts":"` + ts(1) + `"}`,
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s:\ngot  %q\nwant %q", ch, got, want)
+		}
+	}
+	db := open()
+	early(db, "C1")
+	late(db, "C1")
+	early(db, "C2")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = open()
+	defer db.Close()
+	late(db, "C2")
 }

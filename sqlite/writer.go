@@ -53,6 +53,7 @@ type writer struct {
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt
 	seq   int64 // last event seq handed out; -1 until read from the log
+	writerState
 }
 
 // exec runs fn through the writer in its own savepoint and waits for the
@@ -85,7 +86,8 @@ func (db *DB) send(ctx context.Context, r *writeReq) error {
 
 func (db *DB) writeLoop(ctx context.Context) {
 	defer db.wg.Done()
-	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), seq: -1}
+	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), seq: -1,
+		writerState: writerState{known: make(map[string]bool), marks: make(map[string]backchannel.TS)}}
 	defer w.close()
 	for r := range db.reqs {
 		group := []*writeReq{r}
@@ -184,9 +186,14 @@ func (w *writer) commitGroup(ctx context.Context, group []*writeReq) {
 		w.rollback(ctx, group, seq0, fmt.Errorf("sqlite: commit: %w", err))
 		return
 	}
+	w.db.walChanged()
 	for _, r := range group {
 		if r.err == nil {
 			w.db.cache.invalidate(&r.touched)
+			// Every channel a successful batch touched exists (validate).
+			for ch := range r.touched.channels {
+				w.known[ch] = true
+			}
 		}
 	}
 }
