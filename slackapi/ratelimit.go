@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/backchannel/backchannel"
 )
 
 // RateLimit is the server-wide rate-limit mode: Slack's tiers, the tiers
@@ -85,30 +87,14 @@ func (r RateLimit) limitFor(perMinute int) Limit {
 	return Limit{Burst: burst, Interval: time.Duration(float64(time.Minute) / rate)}
 }
 
-// Limit is a GCRA limit: Burst requests at once, then one more every
-// Interval. A steady caller gets 60s/Interval requests a minute, which is
-// what Slack's tiers promise; an idle one may spend a whole minute's worth at
-// once, which is how SDK paginators behave.
-type Limit struct {
-	Burst    int
-	Interval time.Duration
-}
-
-// LimitKey names one bucket: Slack limits "per method, per workspace, per
-// app"; backchannel has no apps, so a bucket is per token and method.
-type LimitKey struct {
-	Principal string // the token's hash; the client address when there is no token
-	Method    string
-}
-
-// Limiter decides whether a request may proceed. The in-memory default
-// serves one process; a shared implementation (PostgreSQL) lets several
-// processes share buckets.
-type Limiter interface {
-	// Allow records a request under key at now and reports 0 if it may
-	// proceed, or how long the caller should wait before retrying.
-	Allow(ctx context.Context, key LimitKey, l Limit, now time.Time) (retryAfter time.Duration, err error)
-}
+// Limit, LimitKey and Limiter live in the root package so that a store
+// (PostgreSQL) can provide a Limiter shared by several processes without
+// importing this package.
+type (
+	Limit    = backchannel.Limit
+	LimitKey = backchannel.LimitKey
+	Limiter  = backchannel.Limiter
+)
 
 // NewMemoryLimiter returns the in-process Limiter.
 func NewMemoryLimiter() Limiter {
