@@ -53,22 +53,14 @@ func (b *batch) logEvents(ctx context.Context, events []backchannel.Event) error
 		return k, nil
 	}
 
-	args := make([]any, 0, 2*chunkRows)
+	args := make([]any, 0, 1+chunkRows)
 	for lo := 0; lo < len(idx); lo += chunkRows {
 		chunk := idx[lo:min(lo+chunkRows, len(idx))]
-		args = args[:0]
-		for j, i := range chunk {
-			args = append(args, slotOf(&events[i].Key), base+int64(lo+j)+1)
+		args = append(args[:0], base+int64(lo)+1) // seq of the chunk's first row
+		for _, i := range chunk {
+			args = append(args, slotOf(&events[i].Key))
 		}
-		s, err := w.stmt(ctx, multiRow(`INSERT INTO event_keys (slot, seq)`, 2, len(chunk), `ON CONFLICT (slot) DO NOTHING`))
-		if err != nil {
-			return err
-		}
-		res, err := s.ExecContext(ctx, args...)
-		if err != nil {
-			return fmt.Errorf("claim event keys: %w", err)
-		}
-		n, err := res.RowsAffected()
+		n, err := w.execValues(ctx, `INSERT INTO event_keys (seq, slot)`, `(@+#,?)`, `ON CONFLICT (slot) DO NOTHING`, 1, len(chunk), args)
 		if err != nil {
 			return fmt.Errorf("claim event keys: %w", err)
 		}
@@ -82,22 +74,46 @@ func (b *batch) logEvents(ctx context.Context, events []backchannel.Event) error
 			return err
 		}
 	}
+	return b.appendLog(ctx, events)
+}
 
-	args = make([]any, 0, min(len(idx), chunkRows)*6)
+// appendLog inserts the new events into the log, in runs of consecutive seqs
+// so that seq is computed rather than bound.
+func (b *batch) appendLog(ctx context.Context, events []backchannel.Event) error {
+	args := make([]any, 0, 1+chunkRows*5)
+	var first, last int64
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		args[0] = first
+		_, err := b.w.execValues(ctx, `INSERT INTO events (seq, key, type, event_ts, ingested_at, raw)`, `(@+#,?,?,?,?,?)`, ``, 1, n, args)
+		args, n = args[:1], 0
+		if err != nil {
+			return fmt.Errorf("log events: %w", err)
+		}
+		return nil
+	}
+	args = append(args, nil)
 	for i, s := range b.seq {
 		if s == 0 {
 			continue
 		}
-		ev := &events[i]
-		args = append(args, s, ev.Key[:], ev.Type, int64(ev.EventTS), b.now, ev.Raw)
-		if len(args) == chunkRows*6 {
-			if err := w.execRows(ctx, `INSERT INTO events (seq, key, type, event_ts, ingested_at, raw)`, 6, ``, args); err != nil {
+		if n == chunkRows || (n > 0 && s != last+1) {
+			if err := flush(); err != nil {
 				return err
 			}
-			args = args[:0]
 		}
+		if n == 0 {
+			first = s
+		}
+		ev := &events[i]
+		args = append(args, ev.Key[:], ev.Type, int64(ev.EventTS), b.now, ev.Raw)
+		last = s
+		n++
 	}
-	return w.execRows(ctx, `INSERT INTO events (seq, key, type, event_ts, ingested_at, raw)`, 6, ``, args)
+	return flush()
 }
 
 // resolveChunk handles a chunk in which some events did not get their slot:

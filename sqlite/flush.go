@@ -57,7 +57,7 @@ func (b *batch) flush(ctx context.Context) error {
 		return err
 	}
 
-	args := make([]any, 0, len(b.rows)*13)
+	var plain, full []*msgRow
 	for _, k := range keys {
 		r := b.rows[k]
 		body := render(r, replies[k], reacts[k], pins[k])
@@ -66,28 +66,75 @@ func (b *batch) flush(ctx context.Context) error {
 			continue
 		}
 		r.body, r.visible = body, vis
-		args = appendRowArgs(args, r)
+		if !r.deleted && r.edited == nil && bytes.Equal(r.doc, r.body) {
+			plain = append(plain, r)
+		} else {
+			full = append(full, r)
+		}
 	}
 	// Tombstones: a delete for a message not (yet) stored.
+	var tombs []*msgRow
 	for _, r := range b.rows {
 		if !r.present && r.dirty {
 			r.body, r.visible = []byte("{}"), false
-			args = appendRowArgs(args, r)
+			tombs = append(tombs, r)
 		}
 	}
-	return b.w.execRows(ctx, `INSERT INTO messages (channel_id, ts, thread_ts, parent_ts, user_id, subtype,
-		present, deleted, visible, edited_user, edited_ts, doc, body)`, 13,
-		`ON CONFLICT (channel_id, ts) DO UPDATE SET thread_ts = excluded.thread_ts, parent_ts = excluded.parent_ts,
-		user_id = excluded.user_id, subtype = excluded.subtype, present = excluded.present, deleted = excluded.deleted,
-		visible = excluded.visible, edited_user = excluded.edited_user, edited_ts = excluded.edited_ts,
-		doc = excluded.doc, body = excluded.body`, args)
+	slices.SortFunc(tombs, func(a, b *msgRow) int { return less(a.key, b.key) })
+	if err := b.writeRows(ctx, plain, true); err != nil {
+		return err
+	}
+	return b.writeRows(ctx, append(full, tombs...), false)
 }
 
-func appendRowArgs(args []any, r *msgRow) []any {
-	var parent, eu, et any
+// Message rows are written per channel (a shared parameter). A plain row
+// (present, not deleted, not edited, doc equal to body) binds only the
+// columns that vary.
+const (
+	upsertMessages = `INSERT INTO messages (channel_id, ts, thread_ts, parent_ts, user_id, subtype,
+		present, deleted, visible, edited_user, edited_ts, doc, body)`
+	upsertMessagesTail = `ON CONFLICT (channel_id, ts) DO UPDATE SET thread_ts = excluded.thread_ts, parent_ts = excluded.parent_ts,
+		user_id = excluded.user_id, subtype = excluded.subtype, present = excluded.present, deleted = excluded.deleted,
+		visible = excluded.visible, edited_user = excluded.edited_user, edited_ts = excluded.edited_ts,
+		doc = excluded.doc, body = excluded.body`
+	plainRow = `(@,?,?,?,?,?,1,0,?,NULL,NULL,NULL,?)`
+	fullRow  = `(@,?,?,?,?,?,?,?,?,?,?,?,?)`
+)
+
+// writeRows upserts rows (sorted by key) per channel.
+func (b *batch) writeRows(ctx context.Context, rows []*msgRow, plain bool) error {
+	tmpl, per := fullRow, 12
+	if plain {
+		tmpl, per = plainRow, 7
+	}
+	args := make([]any, 0, min(len(rows), chunkRows)*per)
+	for len(rows) > 0 {
+		ch := rows[0].key.ch
+		n := 1
+		for n < len(rows) && rows[n].key.ch == ch {
+			n++
+		}
+		args = args[:0]
+		for _, r := range rows[:n] {
+			args = appendRowArgs(args, r, plain)
+		}
+		if err := b.w.execRows(ctx, upsertMessages, tmpl, upsertMessagesTail, []any{ch}, per, args); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+func appendRowArgs(args []any, r *msgRow, plain bool) []any {
+	var parent any
 	if r.parentTS != 0 {
 		parent = int64(r.parentTS)
 	}
+	if plain {
+		return append(args, int64(r.key.ts), int64(r.threadTS), parent, r.user, r.subtype, boolInt(r.visible), r.body)
+	}
+	var eu, et any
 	if r.edited != nil {
 		eu, et = r.edited.User, r.edited.TS
 	}
@@ -95,7 +142,7 @@ func appendRowArgs(args []any, r *msgRow) []any {
 	if !bytes.Equal(r.doc, r.body) {
 		doc = r.doc // stored apart only when rendering added fields
 	}
-	return append(args, r.key.ch, int64(r.key.ts), int64(r.threadTS), parent, r.user, r.subtype,
+	return append(args, int64(r.key.ts), int64(r.threadTS), parent, r.user, r.subtype,
 		boolInt(r.present), boolInt(r.deleted), boolInt(r.visible), eu, et, doc, r.body)
 }
 

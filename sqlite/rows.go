@@ -16,24 +16,38 @@ import (
 // database/sql dominates the cost of a single-row INSERT).
 const chunkRows = 100
 
-// multiRow returns "head VALUES (?,…),(…) tail" for n rows of cols columns.
-func multiRow(head string, cols, n int, tail string) string {
+// values returns "head VALUES r0,r1,… tail" for n rows of the row template
+// tmpl, in which '?' is a parameter of the row's own, '@' is the one shared
+// parameter (?1) and '#' is the row's index. A shared parameter and literals
+// keep values out of the per-row argument list: every argument costs a
+// conversion and a bind.
+//
+// Only ?1 is numbered, and it comes first in the text so that the plain ?s
+// after it are 2, 3, …: the driver asks SQLite for every parameter's name,
+// which is a linear search through the numbered ones (quadratic with ?N
+// everywhere).
+func values(head, tmpl string, shared, n int, tail string) string {
+	if shared > 1 || shared == 1 && tmpl[strings.IndexAny(tmpl, "?@")] != '@' {
+		panic("sqlite: values: the shared parameter must come first and alone")
+	}
 	var b strings.Builder
-	b.Grow(len(head) + len(tail) + n*(cols*2+3) + 8)
+	b.Grow(len(head) + len(tail) + n*(len(tmpl)+4) + 8)
 	b.WriteString(head)
 	b.WriteString(" VALUES ")
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteByte('(')
-		for c := 0; c < cols; c++ {
-			if c > 0 {
-				b.WriteByte(',')
+		for j := 0; j < len(tmpl); j++ {
+			switch c := tmpl[j]; c {
+			case '@':
+				b.WriteString("?1")
+			case '#':
+				b.WriteString(strconv.Itoa(i))
+			default:
+				b.WriteByte(c)
 			}
-			b.WriteByte('?')
 		}
-		b.WriteByte(')')
 	}
 	if tail != "" {
 		b.WriteByte(' ')
@@ -42,36 +56,46 @@ func multiRow(head string, cols, n int, tail string) string {
 	return b.String()
 }
 
-// execRows runs head/tail as multi-row statements over args (cols values per
-// row), chunkRows rows at a time.
-func (w *writer) execRows(ctx context.Context, head string, cols int, tail string, args []any) error {
-	for len(args) > 0 {
-		n := min(len(args)/cols, chunkRows)
-		s, err := w.stmt(ctx, multiRow(head, cols, n, tail))
-		if err != nil {
-			return err
-		}
-		if _, err := s.ExecContext(ctx, args[:n*cols]...); err != nil {
-			return fmt.Errorf("%s: %w", head, err)
-		}
-		args = args[n*cols:]
-	}
-	return nil
+// valuesKey identifies a prepared multi-row statement.
+type valuesKey struct {
+	head, tmpl, tail string
+	shared, n        int
 }
 
-// queryRows is execRows for statements with RETURNING; scan is called for
-// every returned row.
-func (w *writer) queryRows(ctx context.Context, head string, cols int, tail string, args []any, scan func(*sql.Rows) error) error {
+// execValues runs one multi-row statement (see values) for n rows; args
+// are the shared arguments followed by every row's.
+func (w *writer) execValues(ctx context.Context, head, tmpl, tail string, shared, n int, args []any) (int64, error) {
+	k := valuesKey{head, tmpl, tail, shared, n}
+	s, ok := w.vstmts[k]
+	if !ok {
+		var err error
+		if s, err = w.stmt(ctx, values(head, tmpl, shared, n, tail)); err != nil {
+			return 0, err
+		}
+		w.vstmts[k] = s
+	}
+	res, err := s.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", head, err)
+	}
+	m, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", head, err)
+	}
+	return m, nil
+}
+
+// execRows runs execValues over rows of per arguments each, chunkRows rows
+// at a time, with shared prepended to every chunk's.
+func (w *writer) execRows(ctx context.Context, head, tmpl, tail string, shared []any, per int, args []any) error {
+	buf := make([]any, 0, len(shared)+min(len(args), chunkRows*per))
 	for len(args) > 0 {
-		n := min(len(args)/cols, chunkRows)
-		s, err := w.stmt(ctx, multiRow(head, cols, n, tail))
-		if err != nil {
+		n := min(len(args)/per, chunkRows)
+		buf = append(append(buf[:0], shared...), args[:n*per]...)
+		if _, err := w.execValues(ctx, head, tmpl, tail, len(shared), n, buf); err != nil {
 			return err
 		}
-		if err := scanAll(ctx, s, args[:n*cols], scan); err != nil {
-			return fmt.Errorf("%s: %w", head, err)
-		}
-		args = args[n*cols:]
+		args = args[n*per:]
 	}
 	return nil
 }

@@ -52,7 +52,9 @@ type writer struct {
 	db    *DB
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt
-	seq   int64 // last event seq handed out; -1 until read from the log
+	// vstmts finds multi-row statements without building their text.
+	vstmts map[valuesKey]*sql.Stmt
+	seq    int64 // last event seq handed out; -1 until read from the log
 	writerState
 }
 
@@ -86,7 +88,7 @@ func (db *DB) send(ctx context.Context, r *writeReq) error {
 
 func (db *DB) writeLoop(ctx context.Context) {
 	defer db.wg.Done()
-	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), seq: -1,
+	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), vstmts: make(map[valuesKey]*sql.Stmt), seq: -1,
 		writerState: writerState{known: make(map[string]bool), marks: make(map[string]backchannel.TS)}}
 	defer w.close()
 	for r := range db.reqs {
@@ -240,7 +242,7 @@ func (w *writer) rollback(ctx context.Context, group []*writeReq, seq0 int64, er
 		w.db.log.Error("sqlite: rollback failed", "err", rerr)
 		// Start over with a fresh connection rather than reuse a broken one.
 		w.close()
-		w.conn, w.stmts = nil, make(map[string]*sql.Stmt)
+		w.conn, w.stmts, w.vstmts = nil, make(map[string]*sql.Stmt), make(map[valuesKey]*sql.Stmt)
 	}
 	w.seq = seq0
 	failAll(group, err)
