@@ -32,8 +32,25 @@ type testServer struct {
 // APIURL is what SDKs take as their Slack API base URL.
 func (s *testServer) APIURL() string { return s.URL + "/api/" }
 
-// startServer runs the real server on 127.0.0.1:0 over a fresh SQLite file.
-func startServer(t *testing.T, rateLimit string) *testServer {
+// opener returns a fresh, migrated, empty store that the test owns.
+type opener func(t *testing.T) backchannel.Store
+
+// storeKind is one store the end-to-end tests run against.
+type storeKind struct {
+	name string
+	open opener
+}
+
+// storeKinds lists the stores to test: SQLite always, and PostgreSQL when
+// BACKCHANNEL_TEST_POSTGRES names a database (required under CI=true).
+func storeKinds() []storeKind {
+	return append([]storeKind{{"sqlite", openSQLite}}, extraStores...)
+}
+
+// extraStores is filled by the files of other stores.
+var extraStores []storeKind
+
+func openSQLite(t *testing.T) backchannel.Store {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "backchannel.db"))
@@ -43,7 +60,20 @@ func startServer(t *testing.T, rateLimit string) *testServer {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	return serveStore(t, db, rateLimit)
+	return db
+}
+
+// forEachStore runs fn as a subtest per store kind.
+func forEachStore(t *testing.T, fn func(t *testing.T, open opener)) {
+	for _, k := range storeKinds() {
+		t.Run(k.name, func(t *testing.T) { fn(t, k.open) })
+	}
+}
+
+// startServer runs the real server on 127.0.0.1:0 over a fresh store.
+func startServer(t *testing.T, open opener, rateLimit string) *testServer {
+	t.Helper()
+	return serveStore(t, open(t), rateLimit)
 }
 
 // serveStore runs the server over st; several servers may share one store.
@@ -159,9 +189,9 @@ const (
 
 // newFixture seeds n messages (plus threads, edits, deletions, reactions,
 // pins and stars) into a fresh server through the real ingest endpoint.
-func newFixture(t *testing.T, n int, rateLimit string) *fixture {
+func newFixture(t *testing.T, open opener, n int, rateLimit string) *fixture {
 	t.Helper()
-	f := &fixture{srv: startServer(t, rateLimit), bigChannel: "C0BIGCHAN1", privOther: "G0PRIVATE1",
+	f := &fixture{srv: startServer(t, open, rateLimit), bigChannel: "C0BIGCHAN1", privOther: "G0PRIVATE1",
 		noBot: "C0NOBOTCH1", im: "D0DIRECT01", mpim: "G0MPIMCH01"}
 	st := f.srv.Store
 	f.ingr = mintToken(t, st, userAdmin, teamID, false, backchannel.ScopeIngest)

@@ -62,66 +62,68 @@ func gz(b []byte) []byte {
 }
 
 func TestIngestEndpoint(t *testing.T) {
-	f := newFixture(t, 10, "off")
-	base := f.srv.URL
-	msg := func(ts, text string) string {
-		return `{"type":"message","channel":"` + f.bigChannel + `","user":"` + userMember + `","ts":"` + ts + `","text":"` + text + `"}`
-	}
-	count := func() int {
-		t.Helper()
-		p, err := f.srv.Store.History(context.Background(), backchannel.HistoryQuery{Channel: f.bigChannel, Hi: backchannel.MaxTS, Limit: 999})
-		if err != nil {
-			t.Fatal(err)
+	forEachStore(t, func(t *testing.T, open opener) {
+		f := newFixture(t, open, 10, "off")
+		base := f.srv.URL
+		msg := func(ts, text string) string {
+			return `{"type":"message","channel":"` + f.bigChannel + `","user":"` + userMember + `","ts":"` + ts + `","text":"` + text + `"}`
 		}
-		return len(p.Messages)
-	}
-	before := count()
-
-	good := msg("1500000000.000001", "a") + "\n\n" + msg("1500000000.000002", "b") + "\n"
-	if r := postIngest(t, base, f.ingr, []byte(good), nil); !r.OK || r.Accepted != 2 || r.Duplicates != 0 {
-		t.Fatalf("good batch: %+v", r)
-	}
-	// Replaying is a no-op; identical lines are duplicates, gzip or not.
-	if r := postIngest(t, base, f.ingr, gz([]byte(good)), map[string]string{"Content-Encoding": "gzip"}); !r.OK || r.Accepted != 0 || r.Duplicates != 2 {
-		t.Fatalf("replay: %+v", r)
-	}
-	if got, want := count(), before+2; got != want {
-		t.Fatalf("after replay: %d messages, want %d", got, want)
-	}
-
-	cases := []struct {
-		name   string
-		token  string
-		body   []byte
-		header map[string]string
-		status int
-		code   string
-		line   int
-		field  string
-	}{
-		{"bad ts on line 3, nothing stored", f.ingr, []byte(msg("1500000000.000003", "c") + "\n" + msg("1500000000.000004", "d") + "\n" + msg("12x", "e")), nil, 400, "invalid_event", 3, "ts"},
-		{"unknown channel, nothing stored", f.ingr, []byte(msg("1500000000.000005", "f") + "\n" + `{"type":"message","channel":"C0NOWHERE1","user":"W0MEMBER1","ts":"1500000000.000006"}`), nil, 400, "invalid_event", 2, "channel"},
-		{"not JSON", f.ingr, []byte("{nope\n"), nil, 400, "invalid_event", 1, ""},
-		{"gzip header, plain body", f.ingr, []byte(good), map[string]string{"Content-Encoding": "gzip"}, 400, "invalid_body", 0, ""},
-		{"unknown encoding", f.ingr, []byte(good), map[string]string{"Content-Encoding": "br"}, 415, "unsupported_encoding", 0, ""},
-		{"no token", "", []byte(good), nil, 401, "not_authed", 0, ""},
-		{"unknown token", "xoxp-nope", []byte(good), nil, 401, "invalid_auth", 0, ""},
-		{"token without backchannel:ingest", f.member, []byte(good), nil, 403, "missing_scope", 0, ""},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			r := postIngest(t, base, tc.token, tc.body, tc.header)
-			if r.OK || r.status != tc.status || r.Error != tc.code || r.Line != tc.line || (tc.field != "" && r.Field != tc.field) {
-				t.Fatalf("got status %d %+v, want %d %s line %d field %q", r.status, r, tc.status, tc.code, tc.line, tc.field)
+		count := func() int {
+			t.Helper()
+			p, err := f.srv.Store.History(context.Background(), backchannel.HistoryQuery{Channel: f.bigChannel, Hi: backchannel.MaxTS, Limit: 999})
+			if err != nil {
+				t.Fatal(err)
 			}
-			if r.Detail == "" && tc.status != 401 {
-				t.Errorf("no detail in %+v", r)
-			}
-		})
-	}
-	if got, want := count(), before+2; got != want {
-		t.Fatalf("after failed batches: %d messages, want %d (a failed request stored something)", got, want)
-	}
+			return len(p.Messages)
+		}
+		before := count()
+
+		good := msg("1500000000.000001", "a") + "\n\n" + msg("1500000000.000002", "b") + "\n"
+		if r := postIngest(t, base, f.ingr, []byte(good), nil); !r.OK || r.Accepted != 2 || r.Duplicates != 0 {
+			t.Fatalf("good batch: %+v", r)
+		}
+		// Replaying is a no-op; identical lines are duplicates, gzip or not.
+		if r := postIngest(t, base, f.ingr, gz([]byte(good)), map[string]string{"Content-Encoding": "gzip"}); !r.OK || r.Accepted != 0 || r.Duplicates != 2 {
+			t.Fatalf("replay: %+v", r)
+		}
+		if got, want := count(), before+2; got != want {
+			t.Fatalf("after replay: %d messages, want %d", got, want)
+		}
+
+		cases := []struct {
+			name   string
+			token  string
+			body   []byte
+			header map[string]string
+			status int
+			code   string
+			line   int
+			field  string
+		}{
+			{"bad ts on line 3, nothing stored", f.ingr, []byte(msg("1500000000.000003", "c") + "\n" + msg("1500000000.000004", "d") + "\n" + msg("12x", "e")), nil, 400, "invalid_event", 3, "ts"},
+			{"unknown channel, nothing stored", f.ingr, []byte(msg("1500000000.000005", "f") + "\n" + `{"type":"message","channel":"C0NOWHERE1","user":"W0MEMBER1","ts":"1500000000.000006"}`), nil, 400, "invalid_event", 2, "channel"},
+			{"not JSON", f.ingr, []byte("{nope\n"), nil, 400, "invalid_event", 1, ""},
+			{"gzip header, plain body", f.ingr, []byte(good), map[string]string{"Content-Encoding": "gzip"}, 400, "invalid_body", 0, ""},
+			{"unknown encoding", f.ingr, []byte(good), map[string]string{"Content-Encoding": "br"}, 415, "unsupported_encoding", 0, ""},
+			{"no token", "", []byte(good), nil, 401, "not_authed", 0, ""},
+			{"unknown token", "xoxp-nope", []byte(good), nil, 401, "invalid_auth", 0, ""},
+			{"token without backchannel:ingest", f.member, []byte(good), nil, 403, "missing_scope", 0, ""},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				r := postIngest(t, base, tc.token, tc.body, tc.header)
+				if r.OK || r.status != tc.status || r.Error != tc.code || r.Line != tc.line || (tc.field != "" && r.Field != tc.field) {
+					t.Fatalf("got status %d %+v, want %d %s line %d field %q", r.status, r, tc.status, tc.code, tc.line, tc.field)
+				}
+				if r.Detail == "" && tc.status != 401 {
+					t.Errorf("no detail in %+v", r)
+				}
+			})
+		}
+		if got, want := count(), before+2; got != want {
+			t.Fatalf("after failed batches: %d messages, want %d (a failed request stored something)", got, want)
+		}
+	})
 }
 
 // A body over the limit — as sent or after gunzipping — is refused whole.

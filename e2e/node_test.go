@@ -38,38 +38,40 @@ func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 // client (Bearer header, paginate, rejectRateLimitedCalls) — against two
 // real servers: one with rate limits off and one at Slack's tiers.
 func TestNodeWebAPI(t *testing.T) {
-	node, dir := nodeDir(t)
-	f := newFixture(t, 2500, "off")
-	// A second server over its own data, with Slack's rate limits; its token
-	// only matters for the 429 test, which reads a channel it can see.
-	rl := newFixture(t, 5, "slack")
+	forEachStore(t, func(t *testing.T, open opener) {
+		node, dir := nodeDir(t)
+		f := newFixture(t, open, 2500, "off")
+		// A second server over its own data, with Slack's rate limits; its token
+		// only matters for the 429 test, which reads a channel it can see.
+		rl := newFixture(t, open, 5, "slack")
 
-	expected := filepath.Join(t.TempDir(), "expected.json")
-	b, _ := json.Marshal(f.visible)
-	if err := os.WriteFile(expected, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "history.test.mjs")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
-		"BC_URL="+f.srv.APIURL(),
-		"BC_TOKEN_MEMBER="+f.member,
-		"BC_TOKEN_BOT="+f.bot,
-		"BC_TOKEN_NOSCOPE="+f.noscope,
-		"BC_MEMBER_ID="+userMember,
-		"BC_CHANNEL_BIG="+f.bigChannel,
-		"BC_CHANNEL_NOBOT="+f.noBot,
-		"BC_EXPECTED_FILE="+expected,
-		"BC_RL_URL="+rl.srv.APIURL(),
-		"BC_RL_TOKEN="+rl.member,
-		"BC_RL_LIMIT=50", // conversations.history is Tier 3
-	)
-	// The rate-limited server's channel ids equal the first's (same fixture).
-	out, err := cmd.CombinedOutput()
-	t.Logf("node --test:\n%s", out)
-	if err != nil {
-		t.Fatalf("node tests failed: %v", err)
-	}
+		expected := filepath.Join(t.TempDir(), "expected.json")
+		b, _ := json.Marshal(f.visible)
+		if err := os.WriteFile(expected, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "history.test.mjs")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(),
+			"BC_URL="+f.srv.APIURL(),
+			"BC_TOKEN_MEMBER="+f.member,
+			"BC_TOKEN_BOT="+f.bot,
+			"BC_TOKEN_NOSCOPE="+f.noscope,
+			"BC_MEMBER_ID="+userMember,
+			"BC_CHANNEL_BIG="+f.bigChannel,
+			"BC_CHANNEL_NOBOT="+f.noBot,
+			"BC_EXPECTED_FILE="+expected,
+			"BC_RL_URL="+rl.srv.APIURL(),
+			"BC_RL_TOKEN="+rl.member,
+			"BC_RL_LIMIT=50", // conversations.history is Tier 3
+		)
+		// The rate-limited server's channel ids equal the first's (same fixture).
+		out, err := cmd.CombinedOutput()
+		t.Logf("node --test:\n%s", out)
+		if err != nil {
+			t.Fatalf("node tests failed: %v", err)
+		}
+	})
 }
