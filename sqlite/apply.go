@@ -43,8 +43,8 @@ type batch struct {
 	rows map[msgKey]*msgRow
 	now  int64
 
-	marks     map[string]backchannel.TS // channel marks at the start of the batch (marks.go)
-	decorated map[msgKey]bool           // keys whose reactions or pins this batch wrote
+	snaps     map[string]*snap // per channel: what may be stored (marks.go)
+	decorated map[msgKey]bool  // keys whose reactions or pins this batch wrote
 }
 
 func (b *batch) row(k msgKey) *msgRow {
@@ -196,7 +196,7 @@ func (b *batch) loadRows(ctx context.Context, keys []msgKey, render bool) error 
 		r.checked = true
 		r.render = r.render || render
 	}
-	keys = b.stored(keys, nil)
+	keys = b.stored(keys, kindRow, nil)
 	if len(keys) == 0 {
 		return nil
 	}

@@ -151,12 +151,8 @@ func appendRowArgs(args []any, r *msgRow, plain bool) []any {
 func (b *batch) loadDecorations(ctx context.Context, keys []msgKey) (map[msgKey][]reaction, map[msgKey]bool, error) {
 	reacts := make(map[msgKey][]reaction)
 	pins := make(map[msgKey]bool)
-	keys = b.stored(keys, b.decorated)
-	if len(keys) == 0 {
-		return reacts, pins, nil
-	}
 	err := b.w.probe(ctx, `SELECT r.channel_id, r.ts, r.name, r.user_id FROM reactions AS r
-		WHERE r.channel_id = ? AND r.ts IN (SELECT value FROM json_each(?)) ORDER BY r.seq`, keys, func(rows *sql.Rows) error {
+		WHERE r.channel_id = ? AND r.ts IN (SELECT value FROM json_each(?)) ORDER BY r.seq`, b.stored(keys, kindReaction, b.decorated), func(rows *sql.Rows) error {
 		var k msgKey
 		var x reaction
 		if err := rows.Scan(&k.ch, &k.ts, &x.name, &x.user); err != nil {
@@ -169,7 +165,7 @@ func (b *batch) loadDecorations(ctx context.Context, keys []msgKey) (map[msgKey]
 		return nil, nil, err
 	}
 	err = b.w.probe(ctx, `SELECT p.channel_id, p.ts FROM pins AS p
-		WHERE p.channel_id = ? AND p.ts IN (SELECT value FROM json_each(?))`, keys, func(rows *sql.Rows) error {
+		WHERE p.channel_id = ? AND p.ts IN (SELECT value FROM json_each(?))`, b.stored(keys, kindPin, b.decorated), func(rows *sql.Rows) error {
 		var k msgKey
 		err := rows.Scan(&k.ch, &k.ts)
 		pins[k] = true
@@ -190,10 +186,9 @@ func (b *batch) loadReplies(ctx context.Context, parents []msgKey) (map[msgKey][
 	for _, p := range parents {
 		want[p] = true
 	}
-	// Stored replies point at a stored parent_ts, which is at most the mark.
 	err := b.w.probe(ctx, `SELECT m.channel_id, m.parent_ts, m.ts, m.user_id FROM messages AS m INDEXED BY messages_replies
 		WHERE m.channel_id = ? AND m.parent_ts IN (SELECT value FROM json_each(?))
-		AND m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`, b.stored(parents, nil), func(rows *sql.Rows) error {
+		AND m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`, b.stored(parents, kindReply, nil), func(rows *sql.Rows) error {
 		var p msgKey
 		var x reply
 		if err := rows.Scan(&p.ch, &p.ts, &x.ts, &x.user); err != nil {

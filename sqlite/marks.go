@@ -31,31 +31,78 @@ const loadMark = `SELECT max(
 	coalesce((SELECT max(ts) FROM reactions WHERE channel_id = ?1), 0),
 	coalesce((SELECT max(ts) FROM pins WHERE channel_id = ?1), 0))`
 
-// loadMarks snapshots the marks of the channels of the batch's new message
-// events (loading those not known yet) into b.marks.
+// What a batch may find stored for a (channel, ts), by kind.
+const (
+	kindRow      = iota // a messages row at ts
+	kindReply           // a reply whose parent_ts is ts
+	kindReaction        // a reaction at ts
+	kindPin             // a pin at ts
+	kinds
+)
+
+// snap is what the batch knows of a channel before it writes: nothing is
+// stored above mark, and where none[kind], nothing of that kind is stored
+// in [lo, hi] either. The range covers the batch's own keys at or below the
+// mark, so streams interleaved in one channel (several senders, an import
+// next to live traffic) cost one probe per channel instead of a lookup per
+// message.
+type snap struct {
+	mark   backchannel.TS
+	lo, hi backchannel.TS
+	none   [kinds]bool
+}
+
+const probeRange = `SELECT
+	NOT EXISTS (SELECT 1 FROM messages WHERE channel_id = ?1 AND ts BETWEEN ?2 AND ?3),
+	NOT EXISTS (SELECT 1 FROM messages INDEXED BY messages_replies
+		WHERE channel_id = ?1 AND parent_ts BETWEEN ?2 AND ?3 AND parent_ts IS NOT NULL),
+	NOT EXISTS (SELECT 1 FROM reactions WHERE channel_id = ?1 AND ts BETWEEN ?2 AND ?3),
+	NOT EXISTS (SELECT 1 FROM pins WHERE channel_id = ?1 AND ts BETWEEN ?2 AND ?3)`
+
+// loadMarks snapshots the channels of the batch's new message events
+// (loading marks not known yet) into b.snaps.
 func (b *batch) loadMarks(ctx context.Context, events []backchannel.Event) error {
 	w := b.w
-	b.marks = make(map[string]backchannel.TS)
+	b.snaps = make(map[string]*snap)
 	for i := range events {
 		ev := &events[i]
 		if b.seq[i] == 0 || !isMessageEvent(ev.Type) {
 			continue
 		}
-		if _, ok := b.marks[ev.ChannelID]; ok {
+		sn := b.snaps[ev.ChannelID]
+		if sn == nil {
+			m, ok := w.marks[ev.ChannelID]
+			if !ok {
+				s, err := w.stmt(ctx, loadMark)
+				if err != nil {
+					return err
+				}
+				if err := s.QueryRowContext(ctx, ev.ChannelID).Scan(&m); err != nil {
+					return fmt.Errorf("load mark of %s: %w", ev.ChannelID, err)
+				}
+				w.marks[ev.ChannelID] = m
+			}
+			sn = &snap{mark: m, lo: backchannel.MaxTS}
+			b.snaps[ev.ChannelID] = sn
+		}
+		for _, ts := range [2]backchannel.TS{ev.TS, ev.ThreadTS} {
+			if ts != 0 && ts <= sn.mark {
+				sn.lo, sn.hi = min(sn.lo, ts), max(sn.hi, ts)
+			}
+		}
+	}
+	for ch, sn := range b.snaps {
+		if sn.lo > sn.hi {
 			continue
 		}
-		m, ok := w.marks[ev.ChannelID]
-		if !ok {
-			s, err := w.stmt(ctx, loadMark)
-			if err != nil {
-				return err
-			}
-			if err := s.QueryRowContext(ctx, ev.ChannelID).Scan(&m); err != nil {
-				return fmt.Errorf("load mark of %s: %w", ev.ChannelID, err)
-			}
-			w.marks[ev.ChannelID] = m
+		s, err := w.stmt(ctx, probeRange)
+		if err != nil {
+			return err
 		}
-		b.marks[ev.ChannelID] = m
+		n := &sn.none
+		if err := s.QueryRowContext(ctx, ch, int64(sn.lo), int64(sn.hi)).Scan(&n[0], &n[1], &n[2], &n[3]); err != nil {
+			return fmt.Errorf("probe %s: %w", ch, err)
+		}
 	}
 	return nil
 }
@@ -76,18 +123,27 @@ func (b *batch) raiseMarks(events []backchannel.Event) {
 	}
 }
 
-// inDB reports whether k may have a row, replies, reactions or pins stored
-// before this batch. Channels without a snapshot may.
-func (b *batch) inDB(k msgKey) bool {
-	m, ok := b.marks[k.ch]
-	return !ok || k.ts <= m
+// mayHave reports whether something of kind may be stored for k from before
+// this batch. Channels without a snapshot may have anything.
+func (b *batch) mayHave(k msgKey, kind int) bool {
+	sn, ok := b.snaps[k.ch]
+	switch {
+	case !ok:
+		return true
+	case k.ts > sn.mark:
+		return false
+	case sn.lo <= k.ts && k.ts <= sn.hi && sn.none[kind]:
+		return false
+	}
+	return true
 }
 
-// stored filters keys down to those that may be in the database.
-func (b *batch) stored(keys []msgKey, also map[msgKey]bool) []msgKey {
+// stored filters keys down to those that may have something of kind stored
+// (or that are in also: written by this batch).
+func (b *batch) stored(keys []msgKey, kind int, also map[msgKey]bool) []msgKey {
 	var out []msgKey
 	for _, k := range keys {
-		if b.inDB(k) || also[k] {
+		if b.mayHave(k, kind) || also[k] {
 			out = append(out, k)
 		}
 	}

@@ -152,8 +152,9 @@ func TestKeySlotCollisions(t *testing.T) {
 
 // TestMarks stores reactions, pins, a tombstone and a reply for messages
 // that arrive later, newer than anything else in their channel, then the
-// messages themselves: with the writer's marks warm (C1) and after reopening
-// the file (C2). Each message must pick up what was stored before it.
+// messages themselves: with the writer's marks warm (C1), below the mark (C3:
+// a newer message came first) and after reopening the file (C2). Each
+// message must pick up what was stored before it.
 func TestMarks(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "marks.db")
@@ -185,7 +186,7 @@ func TestMarks(t *testing.T) {
 		apply(db, storetest.Deleted(ch, ts(8)))
 		apply(db, storetest.Reply(ch, "W3", ts(3), ts(7), "early reply", false))
 	}
-	late := func(db *sqlite.DB, ch string) {
+	late := func(db *sqlite.DB, ch string, newer ...string) {
 		for _, n := range []int{5, 7, 8, 9} {
 			apply(db, storetest.Message(ch, "W1", ts(n), fmt.Sprint(n)))
 		}
@@ -197,13 +198,13 @@ func TestMarks(t *testing.T) {
 		for _, m := range p.Messages {
 			got = append(got, string(m))
 		}
-		want := []string{
-			`{"type":"message","user":"W1","text":"9","ts":"` + ts(9) + `","pinned_to":["` + ch + `"]}`,
-			`{"type":"message","user":"W1","text":"7","ts":"` + ts(7) + `","thread_ts":"` + ts(7) +
-				`","reply_count":1,"reply_users_count":1,"latest_reply":"` + ts(3) + `","reply_users":["W3"]}`,
-			`{"type":"message","user":"W1","text":"5","ts":"` + ts(5) + `","reactions":[{"name":"eyes","users":["W2"],"count":1}]}`,
-			`{"type":"message","user":"W1","text":"first","ts":"` + ts(1) + `"}`,
-		}
+		want := append(newer,
+			`{"type":"message","user":"W1","text":"9","ts":"`+ts(9)+`","pinned_to":["`+ch+`"]}`,
+			`{"type":"message","user":"W1","text":"7","ts":"`+ts(7)+`","thread_ts":"`+ts(7)+
+				`","reply_count":1,"reply_users_count":1,"latest_reply":"`+ts(3)+`","reply_users":["W3"]}`,
+			`{"type":"message","user":"W1","text":"5","ts":"`+ts(5)+`","reactions":[{"name":"eyes","users":["W2"],"count":1}]}`,
+			`{"type":"message","user":"W1","text":"first","ts":"`+ts(1)+`"}`,
+		)
 		if !slices.Equal(got, want) {
 			t.Errorf("%s:\ngot  %q\nwant %q", ch, got, want)
 		}
@@ -211,6 +212,9 @@ func TestMarks(t *testing.T) {
 	db := open()
 	early(db, "C1")
 	late(db, "C1")
+	early(db, "C3")
+	apply(db, storetest.Message("C3", "W1", ts(100), "newest"))
+	late(db, "C3", `{"type":"message","user":"W1","text":"newest","ts":"`+ts(100)+`"}`)
 	early(db, "C2")
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
