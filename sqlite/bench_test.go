@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"crypto/sha256"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,4 +100,36 @@ func BenchmarkHistoryPage(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 		})
 	}
+}
+
+// BenchmarkApplyConcurrent is bench/ingest.sh without HTTP: 4 senders of
+// 2000-message batches into one channel, each its own stretch of time (so
+// three of them write below the channel's newest message), grouped into
+// shared commits by the writer.
+func BenchmarkApplyConcurrent(b *testing.B) {
+	const senders, size = 4, 2000
+	db := openTest(b)
+	defer db.Close()
+	benchChannels(b, db, 1)
+	batches := make([][]backchannel.Event, b.N)
+	for i := range batches {
+		batches[i] = benchMessages("C0", (i%senders)*1_000_000_000+(i/senders)*size, size)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := s; i < b.N; i += senders {
+				if res, err := db.Apply(b.Context(), batches[i]); err != nil || res.Accepted != size {
+					b.Errorf("Apply: %+v, %v", res, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N*size)/time.Since(start).Seconds(), "events/s")
 }

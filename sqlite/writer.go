@@ -19,8 +19,8 @@ const (
 var errClosed = errors.New("sqlite: store is closed")
 
 // writeReq is one unit of work for the writer: a batch of events or a
-// function (tokens, migrations). Each runs in its own SAVEPOINT of the group
-// transaction, so a failing request rolls back alone.
+// function (tokens, migrations). A failing request rolls back alone (see
+// commitGroup).
 type writeReq struct {
 	ctx    context.Context
 	events []backchannel.Event
@@ -134,8 +134,8 @@ func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
-// commitGroup runs every request of the group in one transaction, each in
-// its own savepoint, commits once and answers all of them. The cache is
+// commitGroup runs every request of the group in one transaction, commits
+// once and answers all of them. The cache is
 // invalidated after the COMMIT and before any answer, so no reader that
 // starts after an acknowledged write can be served data older than it.
 func (w *writer) commitGroup(ctx context.Context, group []*writeReq) {
@@ -157,22 +157,31 @@ func (w *writer) commitGroup(ctx context.Context, group []*writeReq) {
 		return
 	}
 	seq0 := w.seq
-	if len(group) == 1 {
-		// Alone in its transaction, a request needs no savepoint: rolling
-		// the transaction back is the same as rolling the savepoint back,
-		// and SQLite then keeps no sub-journal of every page the batch
-		// touches (about a tenth of the cost of a big batch).
-		r := group[0]
+	// First without savepoints: SQLite then keeps no sub-journal of every
+	// page the group touches (about a tenth of the cost of a big batch). If
+	// a request fails, the transaction is rolled back and, unless the request
+	// was alone, the group runs again with a savepoint per request so that
+	// the failure rolls back alone.
+	var failed *writeReq
+	for _, r := range group {
 		if r.err = r.ctx.Err(); r.err == nil {
-			r.err = w.run(r)
+			if r.err = w.run(r); r.err != nil {
+				failed = r
+				break
+			}
 		}
-		if r.err != nil {
-			err := r.err
+	}
+	if failed != nil && len(group) == 1 {
+		w.rollback(ctx, group, seq0, failed.err)
+		return
+	}
+	if failed != nil {
+		if err := w.restart(ctx, seq0); err != nil {
 			w.rollback(ctx, group, seq0, err)
 			return
 		}
-	} else {
 		for _, r := range group {
+			r.err, r.res, r.touched = nil, backchannel.ApplyResult{}, touched{}
 			if err := r.ctx.Err(); err != nil {
 				r.err = err
 				continue
@@ -198,6 +207,18 @@ func (w *writer) commitGroup(ctx context.Context, group []*writeReq) {
 			}
 		}
 	}
+}
+
+// restart rolls the transaction back and begins a new one.
+func (w *writer) restart(ctx context.Context, seq0 int64) error {
+	if _, err := w.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		return fmt.Errorf("sqlite: rollback: %w", err)
+	}
+	w.seq = seq0
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	return nil
 }
 
 // runSavepoint runs r inside SAVEPOINT; r's own failure is recorded in r.err
