@@ -51,22 +51,20 @@ func (db *DB) Apply(ctx context.Context, events []backchannel.Event) (backchanne
 // Concurrency: before anything else the transaction takes advisory locks,
 // in ascending order, on every channel its events are about, and on one of
 // 256 buckets (by key) for each event about no channel. Two batches that
-// share a key share a lock, so the second waits for the first to commit
-// before it inserts a single key: dedupe never waits on an uncommitted key,
-// and no two batches deadlock. Per-channel locks also serialize the
-// read-modify-write of message renders (thread stats, reactions, pins),
-// while batches for different channels run in parallel.
+// share a key share a lock, so the second starts only after the first
+// committed or rolled back: the keys it reads are final, dedupe by "read the
+// known keys, COPY the rest" is exact, and no two batches deadlock. The
+// channel locks also serialize the read-modify-write of message renders
+// (thread stats, reactions, pins) and keep the channel marks still, while
+// batches for different channels run in parallel.
 func (b *batch) apply(ctx context.Context) error {
-	if err := b.lock(ctx); err != nil {
+	if err := b.prelude(ctx); err != nil {
+		return err
+	}
+	if err := b.validate(); err != nil {
 		return err
 	}
 	if err := b.logEvents(ctx); err != nil {
-		return err
-	}
-	if err := b.validate(ctx); err != nil {
-		return err
-	}
-	if err := b.loadMarks(ctx); err != nil {
 		return err
 	}
 	if err := b.loadRows(ctx, b.eventKeys(), false); err != nil {
@@ -104,28 +102,6 @@ func lockID(name string) int64 {
 	return int64(h.Sum64())
 }
 
-func (b *batch) lock(ctx context.Context) error {
-	seen := make(map[int64]bool)
-	var ids []int64
-	for i := range b.events {
-		ev := &b.events[i]
-		name := "k:" + string(ev.Key[:1])
-		if ch := channelOf(ev); ch != "" {
-			name = "c:" + ch
-		}
-		if id := lockID(name); !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	// unnest yields the array in order, so the locks are taken in order.
-	if _, err := b.tx.Exec(ctx, `SELECT count(pg_advisory_xact_lock(x)) FROM unnest($1::bigint[]) AS x`, ids); err != nil {
-		return fmt.Errorf("lock: %w", err)
-	}
-	return nil
-}
-
 // channelOf returns the channel an event is about ("" for none).
 func channelOf(ev *backchannel.Event) string {
 	if ev.Type == backchannel.EvChannel && ev.Channel != nil {
@@ -134,47 +110,110 @@ func channelOf(ev *backchannel.Event) string {
 	return ev.ChannelID
 }
 
-// logEvents appends the batch's new events to the log in one statement and
-// marks the duplicates (b.seq[i] == 0): keys earlier in the batch, or
-// already in the log (the unique index decides, exactly, across processes).
-func (b *batch) logEvents(ctx context.Context) error {
-	seen := make(map[[32]byte]int, len(b.events))
-	keys := make([][]byte, 0, len(b.events))
-	types := make([]string, 0, len(b.events))
-	ets := make([]int64, 0, len(b.events))
-	raws := make([][]byte, 0, len(b.events))
+// prelude takes the batch's locks and reads everything the batch needs to
+// know before it writes, in one pipelined round trip: which keys are in the
+// log already, seqs for the rest, which channels exist, and the channels'
+// marks (see the versions table). Statements of a pipeline run in order, so
+// every read happens under the locks.
+func (b *batch) prelude(ctx context.Context) error {
+	var ids []int64
+	seenLock := make(map[int64]bool)
+	var chans, markKeys []string
+	seenCh := make(map[string]bool)
 	for i := range b.events {
 		ev := &b.events[i]
-		if _, dup := seen[ev.Key]; dup {
-			continue
+		name := "k:" + string(ev.Key[:1])
+		if ch := channelOf(ev); ch != "" {
+			name = "c:" + ch
 		}
-		seen[ev.Key] = i
-		keys = append(keys, ev.Key[:])
-		types = append(types, ev.Type)
-		ets = append(ets, int64(ev.EventTS))
-		raw := ev.Raw
-		if raw == nil {
-			raw = []byte{}
+		if id := lockID(name); !seenLock[id] {
+			seenLock[id] = true
+			ids = append(ids, id)
 		}
-		raws = append(raws, raw)
-	}
-	rows, err := b.tx.Query(ctx, `INSERT INTO events (key, type, event_ts, ingested_at, raw)
-		SELECT k, t, e, $5, r FROM unnest($1::bytea[], $2::text[], $3::bigint[], $4::bytea[]) WITH ORDINALITY AS u(k, t, e, r, n)
-		ORDER BY n ON CONFLICT (key) DO NOTHING RETURNING key, seq`, keys, types, ets, raws, b.now)
-	if err != nil {
-		return fmt.Errorf("log events: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k []byte
-		var seq int64
-		if err := rows.Scan(&k, &seq); err != nil {
-			return fmt.Errorf("log events: %w", err)
+		if _, dup := b.first[ev.Key]; !dup {
+			b.first[ev.Key] = i
+			b.keys = append(b.keys, ev.Key[:])
 		}
-		b.seq[seen[[32]byte(k)]] = seq
+		if needsChannel(ev.Type) && !seenCh[ev.ChannelID] {
+			seenCh[ev.ChannelID] = true
+			if _, ok := b.db.known.Load(ev.ChannelID); !ok {
+				chans = append(chans, ev.ChannelID)
+			}
+		}
+		if isMessageEvent(ev.Type) {
+			if _, ok := b.marks[ev.ChannelID]; !ok {
+				b.marks[ev.ChannelID] = 0 // no versions row: nothing stored
+				markKeys = append(markKeys, chanKey(ev.ChannelID))
+			}
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("log events: %w", err)
+	slices.Sort(ids)
+	q := &pgx.Batch{}
+	// unnest yields the array in order, so the locks are taken in order.
+	q.Queue(`SELECT count(pg_advisory_xact_lock(x)) FROM unnest($1::bigint[]) AS x`, ids)
+	old := make(map[[32]byte]bool)
+	q.Queue(`SELECT key FROM events WHERE key = ANY($1)`, b.keys).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var k []byte
+			if err := rows.Scan(&k); err != nil {
+				return err
+			}
+			old[[32]byte(k)] = true
+		}
+		return rows.Err()
+	})
+	var seqs []int64
+	q.Queue(`SELECT nextval('events_seq') FROM generate_series(1, $1)`, len(b.keys)).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var s int64
+			if err := rows.Scan(&s); err != nil {
+				return err
+			}
+			seqs = append(seqs, s)
+		}
+		return rows.Err()
+	})
+	if len(chans) > 0 {
+		q.Queue(`SELECT id FROM channels WHERE id = ANY($1)`, chans).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				b.exists[id] = true
+			}
+			return rows.Err()
+		})
+	}
+	if len(markKeys) > 0 {
+		q.Queue(`SELECT substr(key, 3), mark FROM versions WHERE key = ANY($1)`, markKeys).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var ch string
+				var m int64
+				if err := rows.Scan(&ch, &m); err != nil {
+					return err
+				}
+				b.marks[ch] = backchannel.TS(m)
+			}
+			return rows.Err()
+		})
+	}
+	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
+		return fmt.Errorf("prelude: %w", err)
+	}
+	if len(seqs) != len(b.keys) {
+		return fmt.Errorf("prelude: got %d seqs for %d events", len(seqs), len(b.keys))
+	}
+	// Seqs follow batch order: reactions are listed by seq.
+	j := 0
+	for i := range b.events {
+		k := b.events[i].Key
+		if b.first[k] == i {
+			if !old[k] {
+				b.seq[i] = seqs[j]
+			}
+			j++
+		}
 	}
 	for _, s := range b.seq {
 		if s == 0 {
@@ -186,50 +225,45 @@ func (b *batch) logEvents(ctx context.Context) error {
 	return nil
 }
 
-// validate checks, in batch order, that every channel an event refers to
-// exists by then (in the database or created earlier in the batch).
-func (b *batch) validate(ctx context.Context) error {
-	var ids []string
-	want := map[string]bool{}
+// logEvents COPYs the batch's new events into the log. Their keys were
+// read under the batch's locks (prelude), so none can be there.
+func (b *batch) logEvents(ctx context.Context) error {
+	rows := make([][]any, 0, b.res.Accepted)
 	for i := range b.events {
-		ev := &b.events[i]
-		if b.seq[i] == 0 || !needsChannel(ev.Type) || want[ev.ChannelID] {
+		if b.seq[i] == 0 {
 			continue
 		}
-		if _, ok := b.db.known.Load(ev.ChannelID); !ok {
-			want[ev.ChannelID] = true
-			ids = append(ids, ev.ChannelID)
+		ev := &b.events[i]
+		raw := ev.Raw
+		if raw == nil {
+			raw = []byte{}
 		}
+		rows = append(rows, []any{b.seq[i], ev.Key[:], ev.Type, int64(ev.EventTS), b.now, raw})
 	}
-	known := make(map[string]bool, len(ids))
-	if len(ids) > 0 {
-		rows, err := b.tx.Query(ctx, `SELECT id FROM channels WHERE id = ANY($1)`, ids)
-		if err != nil {
-			return fmt.Errorf("look up channels: %w", err)
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("look up channels: %w", err)
-			}
-			known[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("look up channels: %w", err)
-		}
+	if len(rows) == 0 {
+		return nil
 	}
+	_, err := b.tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"seq", "key", "type", "event_ts", "ingested_at", "raw"},
+		pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("log events: %w", err)
+	}
+	return nil
+}
+
+// validate checks, in batch order, that every channel an event refers to
+// exists by then (in the database or created earlier in the batch).
+func (b *batch) validate() error {
 	for i := range b.events {
 		ev := &b.events[i]
 		if b.seq[i] == 0 {
 			continue
 		}
 		if ev.Type == backchannel.EvChannel && ev.Channel != nil {
-			known[ev.Channel.ID] = true
+			b.exists[ev.Channel.ID] = true
 			continue
 		}
-		if !needsChannel(ev.Type) || known[ev.ChannelID] {
+		if !needsChannel(ev.Type) || b.exists[ev.ChannelID] {
 			continue
 		}
 		if _, ok := b.db.known.Load(ev.ChannelID); !ok {
@@ -260,43 +294,6 @@ func isMessageEvent(typ string) bool {
 		return true
 	}
 	return false
-}
-
-// loadMarks reads the high-water marks (see the versions table) of the
-// channels of the batch's new message events. The channel locks keep them
-// from moving until the commit.
-func (b *batch) loadMarks(ctx context.Context) error {
-	var keys []string
-	for i := range b.events {
-		ev := &b.events[i]
-		if b.seq[i] == 0 || !isMessageEvent(ev.Type) {
-			continue
-		}
-		if _, ok := b.marks[ev.ChannelID]; !ok {
-			b.marks[ev.ChannelID] = 0 // no versions row: nothing stored
-			keys = append(keys, chanKey(ev.ChannelID))
-		}
-	}
-	if len(keys) == 0 {
-		return nil
-	}
-	rows, err := b.tx.Query(ctx, `SELECT substr(key, 3), mark FROM versions WHERE key = ANY($1)`, keys)
-	if err != nil {
-		return fmt.Errorf("load marks: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var ch string
-		var m int64
-		if err := rows.Scan(&ch, &m); err != nil {
-			return fmt.Errorf("load marks: %w", err)
-		}
-		b.marks[ch] = backchannel.TS(m)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("load marks: %w", err)
-	}
-	return nil
 }
 
 // bumpVersions bumps the version of everything the batch touched, raising

@@ -49,8 +49,11 @@ type batch struct {
 	now    int64
 	res    backchannel.ApplyResult
 
-	seq  []int64 // log seq of each event; 0 for duplicates
-	rows map[msgKey]*msgRow
+	seq    []int64          // log seq of each event; 0 for duplicates
+	first  map[[32]byte]int // index of each key's first event
+	keys   [][]byte         // distinct keys, in batch order
+	exists map[string]bool  // channels that exist in the database or the batch
+	rows   map[msgKey]*msgRow
 
 	marks     map[string]backchannel.TS // channel marks at the start of the batch
 	newMarks  map[string]backchannel.TS // raised by the batch's message events
@@ -64,6 +67,8 @@ func newBatch(db *DB, events []backchannel.Event) *batch {
 	return &batch{
 		db: db, events: events, now: db.now().UnixMicro(),
 		seq:       make([]int64, len(events)),
+		first:     make(map[[32]byte]int, len(events)),
+		exists:    make(map[string]bool),
 		rows:      make(map[msgKey]*msgRow),
 		marks:     make(map[string]backchannel.TS),
 		newMarks:  make(map[string]backchannel.TS),

@@ -4,16 +4,22 @@
 
 -- The raw event log: every accepted event, in ingest order within a request.
 -- It is the source for analytics rebuilds, so nothing is ever deleted from
--- it. key is the idempotency key (Event.Key); its unique index is what makes
--- dedupe exact across processes (INSERT … ON CONFLICT DO NOTHING).
+-- it. key is the idempotency key (Event.Key). Dedupe is exact across
+-- processes because batches sharing a key serialize on an advisory lock
+-- (postgres/apply.go); the unique index is the backstop.
+-- A batch reserves its seqs from events_seq and COPYs its rows in.
+CREATE SEQUENCE events_seq;
 CREATE TABLE events (
-	seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	seq         bigint NOT NULL DEFAULT nextval('events_seq'),
 	key         bytea  NOT NULL UNIQUE,
 	type        text   NOT NULL,
 	event_ts    bigint NOT NULL,
 	ingested_at bigint NOT NULL,
 	raw         bytea  NOT NULL
 );
+-- seq grows with insertion, so a BRIN index serves rebuilds' range scans at
+-- almost no cost per row (a B-tree here cost ~1.5µs per ingested event).
+CREATE INDEX events_seq_brin ON events USING brin (seq);
 
 -- Cache validation across processes: every write bumps, in its own
 -- transaction, the version of each key it touched ('c:' || channel id,
