@@ -28,7 +28,7 @@ func benchMessages(ch string, start, n int) []backchannel.Event {
 	return evs
 }
 
-func benchChannels(b *testing.B, db *sqlite.DB, n int) {
+func benchChannels(b testing.TB, db *sqlite.DB, n int) {
 	b.Helper()
 	var evs []backchannel.Event
 	for i := range n {

@@ -18,7 +18,7 @@ const (
 	// restartFrames is the WAL size (pages) past which a checkpoint also
 	// waits for readers so that the next commit starts the WAL over: PASSIVE
 	// alone cannot reset it while readers keep old snapshots open.
-	restartFrames = 64 << 10 // 256 MiB of 4 KiB pages
+	restartFrames = 16 << 10 // 64 MiB of 4 KiB pages
 )
 
 // checkpointLoop checkpoints after commits (db.walSig) until ctx ends.

@@ -95,8 +95,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	// a crash of the process. The cost is one more fsync per group commit,
 	// which group commit amortises over every batch waiting at that moment.
 	base := []string{"busy_timeout(10000)", "foreign_keys(0)", "cache_size(-65536)"}
-	// Checkpoints are the checkpointer's job (checkpoint.go), not the commit's.
-	wdb, err := sql.Open("sqlite", dsn(path, append(base, "journal_mode(WAL)", "synchronous(FULL)", "wal_autocheckpoint(0)")))
+	// Checkpoints are the checkpointer's job (checkpoint.go), not the
+	// commit's; journal_size_limit gives back the disk of a WAL that grew
+	// while readers held it.
+	wdb, err := sql.Open("sqlite", dsn(path, append(base, "journal_mode(WAL)", "synchronous(FULL)",
+		"wal_autocheckpoint(0)", "journal_size_limit(67108864)")))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
 	}
