@@ -94,6 +94,9 @@ func (b *batch) apply(ctx context.Context) error {
 	return b.bumpVersions(ctx)
 }
 
+// seqBlock is events_seq's increment: one nextval reserves that many seqs.
+const seqBlock = 65536
+
 // lockID maps a lock name to an advisory lock key. A collision only makes
 // two unrelated batches take turns.
 func lockID(name string) int64 {
@@ -162,14 +165,14 @@ func (b *batch) prelude(ctx context.Context) error {
 		}
 		return rows.Err()
 	})
-	var seqs []int64
-	q.Queue(`SELECT nextval('events_seq') FROM generate_series(1, $1)`, len(b.keys)).Query(func(rows pgx.Rows) error {
+	var blocks []int64
+	q.Queue(`SELECT nextval('events_seq') FROM generate_series(1, $1)`, (len(b.keys)+seqBlock-1)/seqBlock).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var s int64
 			if err := rows.Scan(&s); err != nil {
 				return err
 			}
-			seqs = append(seqs, s)
+			blocks = append(blocks, s)
 		}
 		return rows.Err()
 	})
@@ -201,8 +204,8 @@ func (b *batch) prelude(ctx context.Context) error {
 	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
 		return fmt.Errorf("prelude: %w", err)
 	}
-	if len(seqs) != len(b.keys) {
-		return fmt.Errorf("prelude: got %d seqs for %d events", len(seqs), len(b.keys))
+	if len(blocks)*seqBlock < len(b.keys) {
+		return fmt.Errorf("prelude: got %d seq blocks for %d events", len(blocks), len(b.keys))
 	}
 	// Seqs follow batch order: reactions are listed by seq.
 	j := 0
@@ -210,7 +213,7 @@ func (b *batch) prelude(ctx context.Context) error {
 		k := b.events[i].Key
 		if b.first[k] == i {
 			if !old[k] {
-				b.seq[i] = seqs[j]
+				b.seq[i] = blocks[j/seqBlock] + int64(j%seqBlock)
 			}
 			j++
 		}

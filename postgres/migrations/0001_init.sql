@@ -7,10 +7,12 @@
 -- it. key is the idempotency key (Event.Key). Dedupe is exact across
 -- processes because batches sharing a key serialize on an advisory lock
 -- (postgres/apply.go); the unique index is the backstop.
--- A batch reserves its seqs from events_seq and COPYs its rows in.
-CREATE SEQUENCE events_seq;
+-- A batch reserves blocks of 65536 seqs with one nextval each (seq = block
+-- start + index: seqs skip numbers, and grow with commit order per channel)
+-- and COPYs its rows in.
+CREATE SEQUENCE events_seq INCREMENT BY 65536;
 CREATE TABLE events (
-	seq         bigint NOT NULL DEFAULT nextval('events_seq'),
+	seq         bigint NOT NULL,
 	key         bytea  NOT NULL UNIQUE,
 	type        text   NOT NULL,
 	event_ts    bigint NOT NULL,
