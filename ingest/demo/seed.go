@@ -15,19 +15,41 @@ const SeedBatch = 5000
 // and Store.Apply, exactly as real events arrive, then creates the three
 // demo tokens (skipping any that exists already). Seeding the same config
 // twice stores nothing new: every line is a duplicate.
+//
+// Batches are applied in order by one goroutine while the next one is
+// generated and decoded, so generating and committing overlap.
 func Seed(ctx context.Context, store backchannel.Store, cfg Config) (Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []backchannel.Event, 1)
+	applied := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range batches {
+			if err != nil {
+				continue
+			}
+			if _, err = store.Apply(ctx, b); err != nil {
+				err = fmt.Errorf("demo: apply: %w", err)
+				cancel() // stops the generator
+			}
+		}
+		applied <- err
+	}()
 	var (
 		batch []backchannel.Event
 		line  int
 	)
-	apply := func() error {
+	send := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		if _, err := store.Apply(ctx, batch); err != nil {
-			return fmt.Errorf("demo: apply: %w", err)
+		select {
+		case batches <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		batch = batch[:0]
+		batch = make([]backchannel.Event, 0, SeedBatch)
 		return nil
 	}
 	res, err := Generate(cfg, func(lines [][]byte) error {
@@ -39,7 +61,7 @@ func Seed(ctx context.Context, store backchannel.Store, cfg Config) (Result, err
 			}
 			batch = append(batch, ev)
 			if len(batch) == SeedBatch {
-				if err := apply(); err != nil {
+				if err := send(); err != nil {
 					return err
 				}
 			}
@@ -47,7 +69,11 @@ func Seed(ctx context.Context, store backchannel.Store, cfg Config) (Result, err
 		return ctx.Err()
 	})
 	if err == nil {
-		err = apply()
+		err = send()
+	}
+	close(batches)
+	if aerr := <-applied; aerr != nil {
+		return Result{}, aerr
 	}
 	if err != nil {
 		return Result{}, err
