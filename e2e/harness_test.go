@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/postgres"
+	"github.com/backchannel/backchannel/postgrestest"
 	"github.com/backchannel/backchannel/server"
 	"github.com/backchannel/backchannel/slackapi"
 	"github.com/backchannel/backchannel/sqlite"
@@ -44,11 +46,11 @@ type storeKind struct {
 // storeKinds lists the stores to test: SQLite always, and PostgreSQL when
 // BACKCHANNEL_TEST_POSTGRES names a database (required under CI=true).
 func storeKinds() []storeKind {
-	return append([]storeKind{{"sqlite", openSQLite}}, extraStores...)
+	return []storeKind{
+		{"sqlite", openSQLite},
+		{"postgres", func(t *testing.T) backchannel.Store { return postgrestest.Open(t) }},
+	}
 }
-
-// extraStores is filled by the files of other stores.
-var extraStores []storeKind
 
 func openSQLite(t *testing.T) backchannel.Store {
 	t.Helper()
@@ -83,7 +85,11 @@ func serveStore(t *testing.T, st backchannel.Store, rateLimit string) *testServe
 	if err != nil {
 		t.Fatalf("rate limit %q: %v", rateLimit, err)
 	}
-	api := slackapi.New(slackapi.Config{Store: st, RateLimit: rl, Now: time.Now})
+	cfg := slackapi.Config{Store: st, RateLimit: rl, Now: time.Now}
+	if pg, ok := st.(*postgres.DB); ok { // as cmd/backchannel wires it
+		cfg.Limiter = pg.Limiter()
+	}
+	api := slackapi.New(cfg)
 	srv := server.New(server.Config{Store: st, API: api})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -63,10 +63,10 @@ func (c *serveCmd) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	api := slackapi.New(slackapi.Config{Store: st, RateLimit: rl, Now: time.Now, Logger: log})
+	api := slackapi.New(slackapi.Config{Store: st, RateLimit: rl, Limiter: limiterFor(st), Now: time.Now, Logger: log})
 	srv := server.New(server.Config{Store: st, API: api, Logger: log, MaxIngestBytes: *maxBytes})
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(c.env.stdout, "backchannel listening on %s (store: %s, rate limits: %s)\n", base, *db, *rate)
+	fmt.Fprintf(c.env.stdout, "backchannel listening on %s (store: %s, rate limits: %s)\n", base, redact(*db), *rate)
 	if demoRes != nil {
 		printDemo(c.env, base, *demoRes)
 	}

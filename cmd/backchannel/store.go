@@ -6,41 +6,74 @@ import (
 	"strings"
 
 	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/postgres"
 	"github.com/backchannel/backchannel/sqlite"
 )
 
 const defaultDB = "./backchannel.db"
 
-// openStore opens the store a --db value names. A brand-new database is
+// migratingStore is what every store provides.
+type migratingStore interface {
+	backchannel.Store
+	backchannel.Migrator
+}
+
+// isPostgres reports whether a --db value names a PostgreSQL database.
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// openStore opens the store a --db value names: a postgres:// URL selects
+// PostgreSQL, anything else is a SQLite file. A brand-new database is
 // migrated on the spot; an outdated one is refused (run `backchannel
 // migrate`) unless migrate is true.
 func openStore(ctx context.Context, dsn string, migrate bool) (backchannel.Store, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return nil, fmt.Errorf("--db %s: the PostgreSQL store is not available in this build yet; use a SQLite file path", redact(dsn))
+	var (
+		st   migratingStore
+		name string
+		err  error
+	)
+	if isPostgres(dsn) {
+		name = redact(dsn)
+		st, err = postgres.Open(ctx, dsn)
+	} else {
+		name = strings.TrimPrefix(dsn, "sqlite://")
+		st, err = sqlite.Open(ctx, name)
 	}
-	path := strings.TrimPrefix(dsn, "sqlite://")
-	db, err := sqlite.Open(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
-	have, want, err := db.SchemaVersion(ctx)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("read schema version of %s: %w", path, err)
+	if err := checkSchema(ctx, st, name, migrate); err != nil {
+		st.Close()
+		return nil, err
 	}
-	if have < want && (have == 0 || migrate) {
-		if err := db.Migrate(ctx); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("migrate %s: %w", path, err)
+	return st, nil
+}
+
+func checkSchema(ctx context.Context, st migratingStore, name string, migrate bool) error {
+	have, want, err := st.SchemaVersion(ctx)
+	switch {
+	case err != nil:
+		return fmt.Errorf("read schema version of %s: %w", name, err)
+	case have < want && (have == 0 || migrate):
+		if err := st.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrate %s: %w", name, err)
 		}
-	} else if have < want {
-		db.Close()
-		return nil, fmt.Errorf("the database %s has schema version %d and this backchannel needs %d: run `backchannel migrate --db %s` first", path, have, want, path)
-	} else if have > want {
-		db.Close()
-		return nil, fmt.Errorf("the database %s has schema version %d, newer than this backchannel (%d): upgrade backchannel", path, have, want)
+	case have < want:
+		return fmt.Errorf("the database %s has schema version %d and this backchannel needs %d: run `backchannel migrate --db %s` first", name, have, want, name)
+	case have > want:
+		return fmt.Errorf("the database %s has schema version %d, newer than this backchannel (%d): upgrade backchannel", name, have, want)
 	}
-	return db, nil
+	return nil
+}
+
+// limiterFor returns the rate limiter a store shares across processes, or
+// nil for the in-process default.
+func limiterFor(st backchannel.Store) backchannel.Limiter {
+	if pg, ok := st.(*postgres.DB); ok {
+		return pg.Limiter()
+	}
+	return nil
 }
 
 // redact hides a password in a URL-style DSN.
