@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The conversations.history benchmark of docs/BENCHMARKS.md:
 #   bench/history.sh [MESSAGES]     (default 1000000)
+# STORE=postgres runs it on PostgreSQL (bench/store.sh).
 # Builds backchannel, imports a channel of MESSAGES messages (timing the
 # import), serves it with rate limits off, and drives it with wrk (32
 # connections, 2 threads) — first the newest page (what a client polling a
@@ -13,6 +14,7 @@ N=${1:-1000000}
 DUR=${DUR:-15s}
 W=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$W"' EXIT
+source bench/store.sh
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 go build -o "$W/backchannel" ./cmd/backchannel
@@ -20,10 +22,10 @@ go build -o "$W/ceiling" ./bench/ceiling
 go build -o "$W/genevents" ./bench/genevents
 "$W/genevents" -messages "$N" > "$W/events.ndjson"
 echo "== import of $N messages"
-/usr/bin/time -f "peak RSS %M KiB" "$W/backchannel" import --db "$W/bench.db" "$W/events.ndjson"
-TOKEN=$("$W/backchannel" token create --db "$W/bench.db" --user W0BENCH001 --scopes channels:history,backchannel:ingest 2>/dev/null)
+/usr/bin/time -f "peak RSS %M KiB" "$W/backchannel" import --db "$DB" "$W/events.ndjson"
+TOKEN=$("$W/backchannel" token create --db "$DB" --user W0BENCH001 --scopes channels:history,backchannel:ingest 2>/dev/null)
 
-"$W/backchannel" serve --db "$W/bench.db" --addr 127.0.0.1:18080 --rate-limit off --log-level warn > "$W/serve.log" 2>&1 &
+"$W/backchannel" serve --db "$DB" --addr 127.0.0.1:18080 --rate-limit off --log-level warn > "$W/serve.log" 2>&1 &
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && break; sleep 0.1; done
 URL="http://127.0.0.1:18080/api/conversations.history?channel=C0BENCH001&limit=100"
 curl -s -H "Authorization: Bearer $TOKEN" "$URL" > "$W/page.json"

@@ -86,6 +86,9 @@ func redact(dsn string) string {
 	if at < 0 {
 		return dsn
 	}
-	user, _, _ := strings.Cut(rest[:at], ":")
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return dsn
+	}
 	return scheme + "://" + user + ":***@" + rest[at+1:]
 }
