@@ -20,7 +20,28 @@ const (
 	EvPinRemoved      = "pin_removed"
 	EvStarAdded       = "star_added"
 	EvStarRemoved     = "star_removed"
+
+	// Activity: all carry UserID and EventTS.
+	EvMessageViewed  = "message_viewed"  // ChannelID, TS, Client
+	EvMessageClicked = "message_clicked" // ChannelID, TS
+	EvMessageShared  = "message_shared"  // ChannelID, TS
+	EvClientActive   = "client_active"   // Client
+	EvFileAdded      = "file_added"      // ChannelID optional
+	EvSearch         = "search"
+	EvAppUsed        = "app_used"
+	EvWorkflowUsed   = "workflow_used"
+	EvCall           = "call" // Subtype holds the call's kind: slack | huddle | third_party
 )
+
+// IsActivity reports whether typ is an activity event type.
+func IsActivity(typ string) bool {
+	switch typ {
+	case EvMessageViewed, EvMessageClicked, EvMessageShared, EvClientActive,
+		EvFileAdded, EvSearch, EvAppUsed, EvWorkflowUsed, EvCall:
+		return true
+	}
+	return false
+}
 
 // Event is one decoded, validated ingest line. Which fields are set depends
 // on Type; ingest.Decode documents each.
@@ -42,7 +63,7 @@ type Event struct {
 	UserID    string // user: the author, reactor, pinner, starrer or member
 	TS        TS     // the message's ts (message and the events about a message)
 	ThreadTS  TS     // message: thread_ts; 0 when not in a thread
-	Subtype   string // message: subtype ("thread_broadcast", "bot_message", ...)
+	Subtype   string // message: subtype ("thread_broadcast", "bot_message", ...); call: its kind
 	BotID     string // message: bot_id
 	Client    string // message: desktop | ios | android | web | ""
 	Reaction  string // reaction events: the emoji name

@@ -12,30 +12,22 @@ import (
 	"github.com/backchannel/backchannel"
 )
 
-// Activity event types. The root package has no constants for them yet;
-// they are decoded and validated (user, event_ts and the fields listed in
-// DESIGN.md) so the format is fixed, and the store decides what to keep.
+// Activity event types: the root package's, re-exported for callers of
+// this package.
 const (
-	EvMessageViewed  = "message_viewed"
-	EvMessageClicked = "message_clicked"
-	EvMessageShared  = "message_shared"
-	EvClientActive   = "client_active"
-	EvFileAdded      = "file_added"
-	EvSearch         = "search"
-	EvAppUsed        = "app_used"
-	EvWorkflowUsed   = "workflow_used"
-	EvCall           = "call"
+	EvMessageViewed  = backchannel.EvMessageViewed
+	EvMessageClicked = backchannel.EvMessageClicked
+	EvMessageShared  = backchannel.EvMessageShared
+	EvClientActive   = backchannel.EvClientActive
+	EvFileAdded      = backchannel.EvFileAdded
+	EvSearch         = backchannel.EvSearch
+	EvAppUsed        = backchannel.EvAppUsed
+	EvWorkflowUsed   = backchannel.EvWorkflowUsed
+	EvCall           = backchannel.EvCall
 )
 
 // IsActivity reports whether typ is an activity event type.
-func IsActivity(typ string) bool {
-	switch typ {
-	case EvMessageViewed, EvMessageClicked, EvMessageShared, EvClientActive,
-		EvFileAdded, EvSearch, EvAppUsed, EvWorkflowUsed, EvCall:
-		return true
-	}
-	return false
-}
+func IsActivity(typ string) bool { return backchannel.IsActivity(typ) }
 
 // Clients a message or view may name.
 var clients = []string{"desktop", "ios", "android", "web"}
@@ -193,7 +185,7 @@ func activity(r *fields, ev *backchannel.Event) {
 	case EvClientActive:
 		ev.Client = r.enum("client", true, clients...)
 	case EvCall:
-		// No Event field names a call's kind yet; Subtype carries it.
+		// Subtype carries a call's kind (root Event docs).
 		ev.Subtype = r.enum("kind", true, "slack", "huddle", "third_party")
 	default:
 		ev.ChannelID = r.id("channel", false, channelID)
