@@ -208,9 +208,9 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 	applied_at INTEGER NOT NULL
 )`
 
-// Migrate applies every pending migration, each atomically (its own
-// savepoint of a writer transaction). It runs through the writer goroutine,
-// so it never races a batch.
+// Migrate applies every pending migration, each atomically (one request of
+// the writer, rolled back alone if it fails). It runs through the writer
+// goroutine, so it never races a batch.
 func (db *DB) Migrate(ctx context.Context) error {
 	ms, err := migrations()
 	if err != nil {

@@ -58,8 +58,8 @@ type writer struct {
 	writerState
 }
 
-// exec runs fn through the writer in its own savepoint and waits for the
-// commit.
+// exec runs fn through the writer (rolled back alone if it fails, see
+// commitGroup) and waits for the commit.
 func (db *DB) exec(ctx context.Context, fn func(context.Context, *writer) error) error {
 	r := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
 	if err := db.send(ctx, r); err != nil {
@@ -135,9 +135,9 @@ func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 }
 
 // commitGroup runs every request of the group in one transaction, commits
-// once and answers all of them. The cache is
-// invalidated after the COMMIT and before any answer, so no reader that
-// starts after an acknowledged write can be served data older than it.
+// once and answers all of them. The cache is invalidated after the COMMIT
+// and before any answer, so no reader that starts after an acknowledged
+// write can be served data older than it.
 func (w *writer) commitGroup(ctx context.Context, group []*writeReq) {
 	defer func() {
 		for _, r := range group {
