@@ -39,6 +39,8 @@ func Run(t *testing.T, open func(t *testing.T) backchannel.Store) {
 		{"HistoryWalkWhileWriting", testHistoryWalkWhileWriting},
 		{"ReadYourWrites", testReadYourWrites},
 		{"Tokens", testTokens},
+		{"AnalyticsFiles", testAnalyticsFiles},
+		{"AnalyticsRebuild", testAnalyticsRebuild},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
