@@ -35,6 +35,17 @@ type Config struct {
 	RateLimit RateLimit        // default Slack's tiers
 	Limiter   Limiter          // default NewMemoryLimiter()
 	Logger    *slog.Logger     // default slog.Default()
+
+	// Analytics serves admin.analytics.getFile; default: Store, when it
+	// implements backchannel.AnalyticsStore. Without one the method
+	// answers feature_not_enabled.
+	Analytics backchannel.AnalyticsStore
+	// Settle is how long after a UTC day ends its files become available
+	// (and the day is closed): default DefaultSettle; negative means none.
+	Settle time.Duration
+	// Retention is how far back files are served (file_not_found before);
+	// the zero value is DefaultRetention (13 months).
+	Retention Retention
 }
 
 // API is an http.Handler serving /api/<method> (and /<method>, the base URL
@@ -46,6 +57,10 @@ type API struct {
 	limiter Limiter
 	log     *slog.Logger
 	table   map[string]*method
+
+	analytics backchannel.AnalyticsStore
+	settle    time.Duration
+	retention Retention
 
 	reqs     sync.Pool
 	idPrefix string // random per process, so request IDs are unique across restarts
@@ -64,6 +79,12 @@ func New(cfg Config) *API {
 	if a.log == nil {
 		a.log = slog.Default()
 	}
+	a.analytics = cfg.Analytics
+	if as, ok := cfg.Store.(backchannel.AnalyticsStore); ok && a.analytics == nil {
+		a.analytics = as
+	}
+	a.settle = SettleOrDefault(cfg.Settle)
+	a.retention = cfg.Retention
 	a.table = make(map[string]*method)
 	for _, m := range a.methods() {
 		m.prepare()
@@ -107,26 +128,34 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	setStaticHeaders(h)
 	h["X-Slack-Req-Id"] = []string{a.newReqID()}
-	status, body := a.serve(w, req, buf)
+	status, body, file := a.serve(w, req, buf)
+	if file != nil {
+		a.streamFile(w, req, file, buf)
+		return
+	}
 	writeJSON(w, status, body)
 }
 
-// serve runs the pipeline and renders the reply into buf; a panic anywhere
-// becomes internal_error, never a dropped connection or a 500.
-func (a *API) serve(w http.ResponseWriter, req *Request, buf *[]byte) (status int, body []byte) {
+// serve runs the pipeline and renders the reply into buf, or returns the
+// file a handler wants streamed instead; a panic anywhere becomes
+// internal_error, never a dropped connection or a 500.
+func (a *API) serve(w http.ResponseWriter, req *Request, buf *[]byte) (status int, body []byte, file *fileReply) {
 	defer func() {
 		if p := recover(); p != nil {
 			a.log.Error("slackapi: panic", "method", req.Method, "req_id", w.Header().Get("X-Slack-Req-Id"),
 				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			status, body = http.StatusOK, appendError((*buf)[:0], errInternal, nil, nil)
+			status, body, file = http.StatusOK, appendError((*buf)[:0], errInternal, nil, nil), nil
 		}
 	}()
 	resp, err := a.call(req.HTTP.Context(), w, req, buf)
 	b := (*buf)[:0]
 	if err == nil {
+		if f, ok := resp.(*fileReply); ok {
+			return http.StatusOK, nil, f
+		}
 		b = appendOK(b, resp, req.warnings)
 		*buf = b
-		return http.StatusOK, b
+		return http.StatusOK, b, nil
 	}
 	status = http.StatusOK
 	e, public := asError(err)
@@ -141,7 +170,7 @@ func (a *API) serve(w http.ResponseWriter, req *Request, buf *[]byte) (status in
 	}
 	b = appendError(b, e, resp, req.warnings)
 	*buf = b
-	return status, b
+	return status, b, nil
 }
 
 // call decodes, authenticates, limits and authorizes the request, then runs

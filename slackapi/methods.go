@@ -78,6 +78,11 @@ func (a *API) methods() []*method {
 			scopes: []string{"channels:history", "groups:history", "im:history", "mpim:history"},
 			handle: a.conversationsHistory,
 		},
+		{
+			// Answers a gzip file, not the JSON envelope, on success.
+			name: "admin.analytics.getFile", verbs: get, json: true, tier: tier2, tokens: userToken,
+			scopes: []string{"admin.analytics:read"}, handle: a.analyticsGetFile,
+		},
 	}
 }
 
