@@ -28,6 +28,17 @@ type Config struct {
 	MaxIngestEvents int
 	// Registry receives the server's metrics; nil makes a private one.
 	Registry *prometheus.Registry
+
+	// Analytics closes days in the background; default: Store, when it
+	// implements backchannel.AnalyticsStore. Without one there is no loop.
+	Analytics backchannel.AnalyticsStore
+	// Settle is how long after a UTC day ends it is closed: as
+	// slackapi.Config.Settle (0 is the 1h default, negative none).
+	Settle time.Duration
+	// Now is the clock (default time.Now); CloseInterval how often the
+	// loop looks for days to close (default a minute; negative: no loop).
+	Now           func() time.Time
+	CloseInterval time.Duration
 }
 
 // Server is backchannel's HTTP server.
@@ -37,6 +48,7 @@ type Server struct {
 	api     http.Handler // cfg.API wrapped with metrics
 	ingest  *ingestHandler
 	metrics http.Handler
+	closer  *dayCloser // nil without an AnalyticsStore
 }
 
 // New returns a Server for cfg.
@@ -58,6 +70,18 @@ func New(cfg Config) *Server {
 	s.api = newAPIMetrics(cfg.API, cfg.Registry)
 	s.ingest = newIngestHandler(cfg.Store, cfg.MaxIngestBytes, cfg.MaxIngestEvents, cfg.Logger, cfg.Registry)
 	s.metrics = promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})
+	if cfg.Analytics == nil {
+		cfg.Analytics, _ = cfg.Store.(backchannel.AnalyticsStore)
+	}
+	if cfg.Analytics != nil {
+		if cfg.Now == nil {
+			cfg.Now = time.Now
+		}
+		if cfg.CloseInterval == 0 {
+			cfg.CloseInterval = time.Minute
+		}
+		s.closer = newDayCloser(cfg.Analytics, cfg.Settle, cfg.Now, cfg.CloseInterval, cfg.Logger, cfg.Registry)
+	}
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -95,16 +119,48 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ok": false, "error": "store_unavailable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	if s.closer == nil {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+		return
+	}
+	// Freshness is reported, not judged: overdue days do not make the
+	// server unready, since getFile closes a requested day itself.
+	f, err := s.closer.refresh(ctx)
+	if err != nil {
+		s.cfg.Logger.Error("readyz: analytics status", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ok": false, "error": "analytics_unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "analytics": f})
 }
 
-// Serve accepts connections on ln until Shutdown.
+// CloseDays closes every analytics day past settle now, as the background
+// loop does each interval, and returns the days it closed.
+func (s *Server) CloseDays(ctx context.Context) ([]backchannel.Day, error) {
+	if s.closer == nil {
+		return nil, nil
+	}
+	return s.closer.tick(ctx)
+}
+
+// Serve accepts connections on ln until Shutdown; the first call also
+// starts the day-closing loop.
 func (s *Server) Serve(ln net.Listener) error {
+	if s.closer != nil && s.cfg.CloseInterval > 0 {
+		s.closer.start()
+	}
 	if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
 
-// Shutdown stops accepting connections and waits for in-flight requests.
-func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+// Shutdown stops accepting connections, stops the day-closing loop and
+// waits for in-flight requests and a day-closing run in progress.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if s.closer != nil {
+		s.closer.stop()
+	}
+	return err
+}

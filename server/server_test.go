@@ -58,7 +58,7 @@ func TestRoutes(t *testing.T) {
 		body   string
 	}{
 		{"/healthz", 200, `{"ok":true}`},
-		{"/readyz", 200, `{"ok":true}`},
+		{"/readyz", 200, `"ok":true`},
 		{"/api/conversations.history", 200, `{"ok":true}`},
 		{"/api//conversations.history", 200, `{"ok":true}`}, // never redirected: the Slack layer answers
 		{"/nope", 404, `"error":"not_found"`},
