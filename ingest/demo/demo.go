@@ -90,6 +90,7 @@ type Counts struct {
 	Reactions int `json:"reactions"` // added and removed
 	Edits     int `json:"edits"`
 	Deletions int `json:"deletions"`
+	Activity  int `json:"activity"` // views, clicks, shares, calls, searches, ...
 }
 
 // Token scopes of the demo principals.

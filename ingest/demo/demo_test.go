@@ -65,12 +65,13 @@ type world struct {
 	messages map[string]map[backchannel.TS]bool
 	// per kind: what happened in conversations of that kind
 	seen map[string]map[string]int
+	act  *activityStats
 }
 
 func replay(t *testing.T, lines [][]byte, now time.Time) *world {
 	t.Helper()
 	w := &world{channels: map[string]*backchannel.Channel{}, members: map[string]map[string]bool{},
-		messages: map[string]map[backchannel.TS]bool{}, seen: map[string]map[string]int{}}
+		messages: map[string]map[backchannel.TS]bool{}, seen: map[string]map[string]int{}, act: newActivityStats()}
 	end := backchannel.TSFromTime(now)
 	var last backchannel.TS
 	for i, l := range lines {
@@ -90,8 +91,21 @@ func replay(t *testing.T, lines [][]byte, now time.Time) *world {
 			continue
 		case ev.Type == backchannel.EvMemberJoined || ev.Type == backchannel.EvMemberLeft:
 			w.members[ev.ChannelID][ev.UserID] = ev.Type == backchannel.EvMemberJoined
+			w.act.membership(&ev)
+			continue
+		case ev.Type == backchannel.EvUser:
+			w.act.users[ev.User.ID] = ev.User
 			continue
 		case ev.IsDirectory():
+			continue
+		case backchannel.IsActivity(ev.Type):
+			if ev.EventTS < last {
+				t.Fatalf("line %d goes back in time: %s", i+1, l)
+			}
+			last = ev.EventTS
+			if err := w.act.add(w, &ev); err != nil {
+				t.Fatalf("line %d: %v: %s", i+1, err, l)
+			}
 			continue
 		case c == nil:
 			t.Fatalf("line %d names an unknown channel: %s", i+1, l)
@@ -122,6 +136,7 @@ func replay(t *testing.T, lines [][]byte, now time.Time) *world {
 		case !msgs[ev.TS]:
 			t.Fatalf("line %d is about an unknown message: %s", i+1, l)
 		}
+		w.act.history(c, &ev)
 		if w.seen[c.Kind] == nil {
 			w.seen[c.Kind] = map[string]int{}
 		}
@@ -135,8 +150,13 @@ func TestDefaultDemo(t *testing.T) {
 		t.Skip("generates the full default organisation")
 	}
 	res, lines := generate(t, Config{Seed: 1, Now: testNow})
-	if n := len(lines); n < 150_000 || n > 250_000 {
-		t.Errorf("default demo has %d lines, want 150k–250k", n)
+	// About 180k lines of history and 150k–250k of activity: the default
+	// demo must seed in well under 30 seconds.
+	if n := len(lines); n < 300_000 || n > 450_000 {
+		t.Errorf("default demo has %d lines, want 300k–450k", n)
+	}
+	if n := res.Counts.Activity; n < 150_000 || n > 250_000 {
+		t.Errorf("default demo has %d activity events, want 150k–250k", n)
 	}
 	w := replay(t, lines, testNow)
 	for _, kind := range []string{"public", "private", "im", "mpim"} {
@@ -148,6 +168,7 @@ func TestDefaultDemo(t *testing.T) {
 		}
 	}
 	checkShowcase(t, res, w)
+	checkActivity(t, res, w)
 }
 
 func checkShowcase(t *testing.T, res Result, w *world) {

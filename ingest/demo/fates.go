@@ -54,8 +54,10 @@ func (h *history) post(ci, u int, ts, thread backchannel.TS) {
 		at := ts + h.delay(hour)
 		h.schedule(at, marshal(aboutLine{Type: backchannel.EvMessageDeleted, Channel: c.ID, TS: ts.String(), EventTS: at.String()}))
 		h.out.counts.Deletions++
+		h.act.posted(ci, u, ts, thread, at)
 		return
 	}
+	h.act.posted(ci, u, ts, thread, 0)
 	h.reactions(ci, ts)
 	if h.rng.IntN(100) < 3 {
 		at := ts + h.delay(30*minute)

@@ -28,6 +28,7 @@ type history struct {
 	end     backchannel.TS
 	kinds   [4]pool // public, private, im, mpim
 	botConv [][]int // per bot, the conversations it is in
+	act     *activity
 }
 
 // pool picks conversations of one kind by weight.
@@ -68,6 +69,7 @@ func newHistory(o *org, out *batcher) *history {
 			}
 		}
 	}
+	h.act = newActivity(h)
 	return h
 }
 
@@ -120,6 +122,7 @@ func (h *history) run() {
 		if !weekend {
 			h.botPosts(day)
 		}
+		h.act.day(day, weekend)
 		items := h.pending[d]
 		slices.SortStableFunc(items, func(a, b item) int { return cmp.Compare(a.at, b.at) })
 		for _, it := range items {
@@ -166,7 +169,7 @@ func (h *history) author(ci int, t backchannel.TS) (int, bool) {
 	for range 6 {
 		m := c.members[h.rng.IntN(len(c.members))]
 		p := &h.o.people[m.user]
-		if p.IsBot || tm.Before(m.from) || !m.to.IsZero() && !tm.Before(m.to) ||
+		if p.IsBot || h.act.prof[m.user].readOnly || tm.Before(m.from) || !m.to.IsZero() && !tm.Before(m.to) ||
 			tm.Before(p.since) || !p.deleted.IsZero() && !tm.Before(p.deleted) {
 			continue
 		}
@@ -201,6 +204,7 @@ func (h *history) botPosts(day time.Time) {
 			})
 			if h.schedule(ts, line) {
 				h.out.counts.Messages++
+				h.act.posted(ci, u, ts, 0, 0)
 				h.reactions(ci, ts)
 			}
 		}

@@ -115,3 +115,14 @@ func (o *org) directoryLines(out *batcher) {
 	}
 	out.counts.Channels = len(o.convs)
 }
+
+// activityLine is every activity event; unused fields are left out.
+type activityLine struct {
+	Type    string `json:"type"`
+	User    string `json:"user"`
+	Channel string `json:"channel,omitempty"`
+	TS      string `json:"ts,omitempty"`
+	Client  string `json:"client,omitempty"`
+	Kind    string `json:"kind,omitempty"`
+	EventTS string `json:"event_ts"`
+}
