@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"container/list"
-	"context"
-	"fmt"
 	"sync"
 
 	"github.com/backchannel/backchannel"
@@ -15,8 +13,9 @@ import (
 // Exactness comes from the versions table. Every write bumps, in its own
 // transaction, the version of each channel it touched ('c:' || id), of the
 // directory or of the tokens. A read first fetches the current version of
-// what it needs (one indexed SELECT, one round trip) and is served from
-// memory only if the entry was stored under that very version. A miss reads
+// what it needs (an indexed SELECT, which concurrent reads share: see
+// versionReader) and is served from memory only if the entry was stored
+// under that very version. A miss reads
 // the data after the version, so an entry is never tagged newer than its
 // data: a write that commits in between only makes the entry unservable.
 // Since a write is acknowledged only after its COMMIT, any read that starts
@@ -93,15 +92,6 @@ const (
 )
 
 func chanKey(id string) string { return "c:" + id }
-
-// version returns the current version of key (0 if never written).
-func (db *DB) version(ctx context.Context, key string) (int64, error) {
-	var v int64
-	if err := db.pool.QueryRow(ctx, `SELECT coalesce(max(v), 0) FROM versions WHERE key = $1`, key).Scan(&v); err != nil {
-		return 0, fmt.Errorf("postgres: version of %s: %w", key, err)
-	}
-	return v, nil
-}
 
 // lookup and store are the generic halves of every cached read.
 func lookup[K comparable, T any](c *cache, m map[K]cached[T], k K, ver int64) (T, error, bool) {

@@ -40,6 +40,8 @@ type DB struct {
 	log   *slog.Logger
 	cache *cache
 
+	versions versionReader // the cache's version reads, batched
+
 	// known holds channels that exist in committed state. Channels are never
 	// deleted, so an entry never goes stale, whichever process created it.
 	known sync.Map // string → struct{}
@@ -93,7 +95,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &DB{pool: pool, now: o.now, log: o.log, cache: newCache(o.cacheBytes)}, nil
+	db := &DB{pool: pool, now: o.now, log: o.log, cache: newCache(o.cacheBytes)}
+	db.versions.db = db
+	return db, nil
 }
 
 // Close closes the pool. It is safe to call more than once.
