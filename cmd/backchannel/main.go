@@ -42,6 +42,7 @@ func commands(stdin io.Reader, stdout, stderr io.Writer) []command {
 		&importCmd{env: env},
 		&tokenCmd{env: env},
 		&migrateCmd{env: env},
+		&analyticsCmd{env: env},
 	}
 }
 
@@ -88,7 +89,7 @@ func printUsage(w io.Writer, cmds []command) {
 	fmt.Fprintln(w, "usage: backchannel <command> [flags]")
 	fmt.Fprintln(w)
 	for _, c := range cmds {
-		fmt.Fprintf(w, "  %-9s %s\n", c.Name(), c.Synopsis())
+		fmt.Fprintf(w, "  %-10s %s\n", c.Name(), c.Synopsis())
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every flag also reads BACKCHANNEL_<FLAG> (e.g. BACKCHANNEL_DB, BACKCHANNEL_RATE_LIMIT).")

@@ -23,7 +23,7 @@ func (c *serveCmd) Synopsis() string {
 }
 
 func (c *serveCmd) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet(c.env, "serve", "serve [--db DSN] [--addr 127.0.0.1:8080] [--demo] [--rate-limit slack|off|xN]")
+	fs := newFlagSet(c.env, "serve", "serve [--db DSN] [--addr 127.0.0.1:8080] [--demo] [--rate-limit slack|off|xN] [--analytics-settle 1h] [--analytics-retention 13mo|400d|0]")
 	db := fs.String("db", defaultDB, "database: a SQLite file path or a postgres:// URL")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
 	withDemo := fs.Bool("demo", false, "seed the demo organisation into an empty database first and print its tokens")
@@ -31,6 +31,8 @@ func (c *serveCmd) Run(ctx context.Context, args []string) error {
 	rate := fs.String("rate-limit", "slack", "rate limits: slack (Slack's tiers), off, or a multiplier of Slack's tiers such as x10")
 	maxBytes := fs.Int64("max-ingest-bytes", 64<<20, "largest /ingest/events body, before and after gzip")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	settle := settleFlag(fs)
+	retention := retentionFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -63,8 +65,10 @@ func (c *serveCmd) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	api := slackapi.New(slackapi.Config{Store: st, RateLimit: rl, Limiter: limiterFor(st), Now: time.Now, Logger: log})
-	srv := server.New(server.Config{Store: st, API: api, Logger: log, MaxIngestBytes: *maxBytes})
+	api := slackapi.New(slackapi.Config{Store: st, RateLimit: rl, Limiter: limiterFor(st), Now: time.Now, Logger: log,
+		Settle: *settle, Retention: *retention})
+	srv := server.New(server.Config{Store: st, API: api, Logger: log, MaxIngestBytes: *maxBytes,
+		Settle: *settle, Now: time.Now})
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(c.env.stdout, "backchannel listening on %s (store: %s, rate limits: %s)\n", base, redact(*db), *rate)
 	if demoRes != nil {
