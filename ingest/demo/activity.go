@@ -128,7 +128,7 @@ func (a *activity) day(day time.Time, weekend bool) {
 		if a.rng.Float64() >= p {
 			continue
 		}
-		n := 1 + poisson(a.rng, 0.25*pr.engagement)
+		n := 1 + poisson(a.rng, 0.3*pr.engagement)
 		if weekend {
 			n = 1 + a.rng.IntN(2)
 		}

@@ -20,9 +20,12 @@ type activityStats struct {
 	clients map[[2]string]map[string]bool // (user, day) → clients used
 	// per (channel, day): who viewed and who posted (humans)
 	viewers, posters map[[2]string]map[string]bool
-	perDay           map[string]int // activity events per day
-	nonMember        map[string]int // views by non-members, by conversation kind
-	views            map[string]int // views by channel ID
+	perDay           map[string]int             // activity events per day
+	nonMember        map[string]int             // views by non-members, by conversation kind
+	views            map[string]int             // views by channel ID
+	perUser          map[string]int             // activity events by user
+	hours            map[string][2]int          // weekday reading by department: sum of UTC hours, count
+	guestConvs       map[string]map[string]bool // single-channel guest → channels viewed (DMs aside)
 }
 
 func newActivityStats() *activityStats {
@@ -31,7 +34,8 @@ func newActivityStats() *activityStats {
 		gone: map[string]map[backchannel.TS]bool{}, types: map[string]int{}, calls: map[string]int{},
 		clients: map[[2]string]map[string]bool{}, viewers: map[[2]string]map[string]bool{},
 		posters: map[[2]string]map[string]bool{}, perDay: map[string]int{}, nonMember: map[string]int{},
-		views: map[string]int{},
+		views: map[string]int{}, perUser: map[string]int{}, hours: map[string][2]int{},
+		guestConvs: map[string]map[string]bool{},
 	}
 }
 
@@ -76,6 +80,12 @@ func (s *activityStats) add(w *world, ev *backchannel.Event) error {
 	if u == nil || u.IsBot {
 		return fmt.Errorf("activity of an unknown user or a bot")
 	}
+	s.perUser[ev.UserID]++
+	if tm := ev.EventTS.Time(); tm.Weekday() != time.Saturday && tm.Weekday() != time.Sunday &&
+		(ev.Type == backchannel.EvMessageViewed || ev.Type == backchannel.EvClientActive) {
+		h := s.hours[u.Department]
+		s.hours[u.Department] = [2]int{h[0] + tm.Hour(), h[1] + 1}
+	}
 	switch ev.Type {
 	case backchannel.EvCall:
 		s.calls[ev.Subtype]++
@@ -110,6 +120,12 @@ func (s *activityStats) add(w *world, ev *backchannel.Event) error {
 			s.views[c.ID]++
 			addTo(s.clients, [2]string{ev.UserID, day}, ev.Client)
 			addTo(s.viewers, [2]string{c.ID, day}, ev.UserID)
+			if u.GuestType == "single_channel" && (c.Kind == backchannel.KindPublic || c.Kind == backchannel.KindPrivate) {
+				if s.guestConvs[u.ID] == nil {
+					s.guestConvs[u.ID] = map[string]bool{}
+				}
+				s.guestConvs[u.ID][c.ID] = true
+			}
 		}
 	}
 	return nil
@@ -187,6 +203,43 @@ func checkActivity(t *testing.T, res Result, w *world) {
 	if quiet == 0 {
 		t.Error("every public channel has viewers every day")
 	}
+	// A long tail: the busiest tenth of the people do a good part of
+	// everything, and most do little.
+	var per []int
+	for _, n := range s.perUser {
+		per = append(per, n)
+	}
+	slices.Sort(per)
+	slices.Reverse(per)
+	top, all := 0, 0
+	for i, n := range per {
+		if i < len(per)/10 {
+			top += n
+		}
+		all += n
+	}
+	if top*5 < all { // an even spread would give a tenth
+		t.Errorf("the top tenth of users do %d of %d activity events: want a long tail", top, all)
+	}
+	// Working hours follow the department: sales reads earlier than engineering.
+	mean := func(d string) float64 { return float64(s.hours[d][0]) / float64(max(1, s.hours[d][1])) }
+	if mean("Sales")+1 > mean("Engineering") {
+		t.Errorf("sales reads at %.1fh on average, engineering at %.1fh (UTC)", mean("Sales"), mean("Engineering"))
+	}
+	for g, cs := range s.guestConvs {
+		if len(cs) != 1 {
+			t.Errorf("single-channel guest %s viewed %d channels", g, len(cs))
+		}
+	}
+	multi := false
+	for _, c := range w.channels {
+		multi = multi || c.Kind == backchannel.KindPublic && len(c.SharedTeamIDs) > 1 && !c.IsOrgWide && !c.IsExternallyShared()
+	}
+	if !multi || len(s.guestConvs) == 0 {
+		t.Errorf("want a multi-workspace channel (%v) and single-channel guests who read (%d)", multi, len(s.guestConvs))
+	}
+	t.Logf("top tenth of users: %d of %d events; mean weekday reading hour: sales %.1f, engineering %.1f, support %.1f; ",
+		top, all, mean("Sales"), mean("Engineering"), mean("Support"))
 	t.Logf("activity by type %v, calls %v; single-client user-days %v; weekday %d/day, weekend %d/day; "+
 		"most viewers of a channel in a day %d; non-member views %d; shared-globex views %d; public channel-days without viewers %d",
 		s.types, s.calls, only, wd/nwd, we/nwe, most, s.nonMember["public"], s.views[res.Channels["shared-globex"]], quiet)

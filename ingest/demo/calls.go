@@ -60,9 +60,15 @@ func (a *activity) calls(day time.Time, weekend bool) {
 	if len(actives) == 0 {
 		return
 	}
-	n := o.cfg.Members / 25
+	// About one call a day per 25 members on weekdays and per 300 on
+	// weekends; the fraction is drawn, so small demos get calls too.
+	per := 25
 	if weekend {
-		n = o.cfg.Members / 300
+		per = 300
+	}
+	n := o.cfg.Members / per
+	if a.rng.IntN(per) < o.cfg.Members%per {
+		n++
 	}
 	for range n {
 		host := actives[a.rng.IntN(len(actives))]
@@ -92,12 +98,14 @@ func (a *activity) calls(day time.Time, weekend bool) {
 func (a *activity) call(host, ci int, t backchannel.TS, kind string, most int) {
 	ms := a.h.o.convs[ci].members
 	joined := []int{host}
-	for _, k := range a.rng.Perm(len(ms)) {
+	// Random draws rather than a shuffle: general has every member.
+	for range 8 * most {
 		if len(joined) == most {
 			break
 		}
-		u := ms[k].user
-		if u != host && a.active[u] && a.canAct(u, t) && slices.ContainsFunc(a.slots[u], func(s slot) bool { return s.conv == ci && s.valid(t) }) {
+		u := ms[a.rng.IntN(len(ms))].user
+		if !slices.Contains(joined, u) && a.active[u] && a.canAct(u, t) &&
+			slices.ContainsFunc(a.slots[u], func(s slot) bool { return s.conv == ci && s.valid(t) }) {
 			joined = append(joined, u)
 		}
 	}

@@ -96,6 +96,14 @@ func (o *org) makeChannels() {
 			for _, t := range o.teams {
 				c.SharedTeamIDs = append(c.SharedTeamIDs, t.ID)
 			}
+		case "watercooler":
+			// Shared by all the workspaces without being org-wide: the
+			// one multi_workspace_channel of the analytics files.
+			if len(o.teams) > 1 {
+				for _, t := range o.teams {
+					c.SharedTeamIDs = append(c.SharedTeamIDs, t.ID)
+				}
+			}
 		case "shared-globex":
 			c.TeamID = o.teams[0].ID
 			c.SharedTeamIDs = []string{o.teams[0].ID, o.ids.next('T')}

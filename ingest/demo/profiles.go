@@ -53,8 +53,8 @@ func (o *org) profiles(r *rand.Rand) []profile {
 		if p.IsBot {
 			continue
 		}
-		pr.engagement = math.Min(8, math.Exp(0.8*r.NormFloat64()))
-		pr.activeP = math.Min(0.95, 0.2+0.45*pr.engagement)
+		pr.engagement = math.Min(8, math.Exp(r.NormFloat64()))
+		pr.activeP = math.Min(0.95, 0.15+0.4*pr.engagement)
 		if u > 1 && r.IntN(100) < 7 { // dormant accounts: billable seats lapse
 			pr.activeP, pr.engagement = 0.04, 0.2
 		}
