@@ -81,6 +81,13 @@ func startServer(t *testing.T, open opener, rateLimit string) *testServer {
 // serveStore runs the server over st; several servers may share one store.
 func serveStore(t *testing.T, st backchannel.Store, rateLimit string) *testServer {
 	t.Helper()
+	return serveStoreWith(t, st, rateLimit, nil)
+}
+
+// serveStoreWith is serveStore with a hook that adjusts both configs (an
+// injected clock, the analytics settle delay and retention).
+func serveStoreWith(t *testing.T, st backchannel.Store, rateLimit string, adjust func(*slackapi.Config, *server.Config)) *testServer {
+	t.Helper()
 	rl, err := slackapi.ParseRateLimit(rateLimit)
 	if err != nil {
 		t.Fatalf("rate limit %q: %v", rateLimit, err)
@@ -89,8 +96,12 @@ func serveStore(t *testing.T, st backchannel.Store, rateLimit string) *testServe
 	if pg, ok := st.(*postgres.DB); ok { // as cmd/backchannel wires it
 		cfg.Limiter = pg.Limiter()
 	}
-	api := slackapi.New(cfg)
-	srv := server.New(server.Config{Store: st, API: api})
+	scfg := server.Config{Store: st}
+	if adjust != nil {
+		adjust(&cfg, &scfg)
+	}
+	scfg.API = slackapi.New(cfg)
+	srv := server.New(scfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

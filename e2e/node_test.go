@@ -75,3 +75,41 @@ func TestNodeWebAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestNodeAnalytics runs e2e/node/analytics.test.mjs: @slack/web-api's
+// admin.analytics.getFile reads every line of each file (file_data) and
+// decodes every error, against a real server per store kind.
+func TestNodeAnalytics(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open opener) {
+		node, dir := nodeDir(t)
+		f := newAnalyticsFixture(t, open)
+		members, _ := json.Marshal(f.members)
+		channels, _ := json.Marshal(f.channels)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "analytics.test.mjs")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(),
+			"BC_AN_URL="+f.srv.APIURL(),
+			"BC_AN_BASE="+f.srv.URL,
+			"BC_AN_TOKEN_ADMIN="+f.admin,
+			"BC_AN_TOKEN_NOPC="+f.adminNoPC,
+			"BC_AN_TOKEN_PLAIN="+f.plain,
+			"BC_AN_TOKEN_BOT="+f.bot,
+			"BC_AN_TOKEN_NOSCOPE="+f.noScope,
+			"BC_AN_TOKEN_INGEST="+f.ingest,
+			"BC_AN_ENTERPRISE="+anEnterprise,
+			"BC_AN_MEMBER1="+anMember1,
+			"BC_AN_DAY1="+f.day1.String(),
+			"BC_AN_TODAY="+f.today.String(),
+			"BC_AN_EXPIRED="+(f.today-500).String(), // after analytics_start, outside 13 months
+			"BC_AN_MEMBERS="+string(members),
+			"BC_AN_CHANNELS="+string(channels),
+		)
+		out, err := cmd.CombinedOutput()
+		t.Logf("node --test:\n%s", out)
+		if err != nil {
+			t.Fatalf("node tests failed: %v", err)
+		}
+	})
+}
