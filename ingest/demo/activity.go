@@ -25,11 +25,10 @@ type activity struct {
 	h      *history
 	rng    *rand.Rand
 	prof   []profile
-	slots  [][]slot       // per person, their memberships
-	recent [][]msgRef     // per conversation, top-level messages of the last week, by ts
-	weight []float64      // per conversation: how much it draws readers
-	active []bool         // per person: active today
-	typed  map[string]int // lines scheduled, by type
+	slots  [][]slot   // per person, their memberships
+	recent [][]msgRef // per conversation, top-level messages of the last week, by ts
+	weight []float64  // per conversation: how much it draws readers
+	active []bool     // per person: active today
 }
 
 // slot is one membership of a person, with their read position.
@@ -57,7 +56,6 @@ func newActivity(h *history) *activity {
 		recent: make([][]msgRef, len(o.convs)),
 		weight: make([]float64, len(o.convs)),
 		active: make([]bool, len(o.people)),
-		typed:  map[string]int{},
 	}
 	a.prof = o.profiles(a.rng)
 	for ci, c := range o.convs {
@@ -99,7 +97,6 @@ func (a *activity) emit(at backchannel.TS, l activityLine) {
 	l.EventTS = at.String()
 	if a.h.schedule(at, marshal(l)) {
 		a.h.out.counts.Activity++
-		a.typed[l.Type]++
 	}
 }
 

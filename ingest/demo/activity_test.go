@@ -231,6 +231,22 @@ func checkActivity(t *testing.T, res Result, w *world) {
 			t.Errorf("single-channel guest %s viewed %d channels", g, len(cs))
 		}
 	}
+	// People who only read: busy all year, never a post.
+	posted := map[string]bool{}
+	for _, ps := range s.posters {
+		for u := range ps {
+			posted[u] = true
+		}
+	}
+	readers := 0
+	for u, n := range s.perUser {
+		if n >= 50 && !posted[u] {
+			readers++
+		}
+	}
+	if readers < 10 {
+		t.Errorf("%d people with 50+ activity events never posted; want some who only read", readers)
+	}
 	multi := false
 	for _, c := range w.channels {
 		multi = multi || c.Kind == backchannel.KindPublic && len(c.SharedTeamIDs) > 1 && !c.IsOrgWide && !c.IsExternallyShared()
@@ -238,8 +254,8 @@ func checkActivity(t *testing.T, res Result, w *world) {
 	if !multi || len(s.guestConvs) == 0 {
 		t.Errorf("want a multi-workspace channel (%v) and single-channel guests who read (%d)", multi, len(s.guestConvs))
 	}
-	t.Logf("top tenth of users: %d of %d events; mean weekday reading hour: sales %.1f, engineering %.1f, support %.1f; ",
-		top, all, mean("Sales"), mean("Engineering"), mean("Support"))
+	t.Logf("%d people only read; top tenth of users: %d of %d events; mean weekday reading hour: sales %.1f, engineering %.1f, support %.1f; ",
+		readers, top, all, mean("Sales"), mean("Engineering"), mean("Support"))
 	t.Logf("activity by type %v, calls %v; single-client user-days %v; weekday %d/day, weekend %d/day; "+
 		"most viewers of a channel in a day %d; non-member views %d; shared-globex views %d; public channel-days without viewers %d",
 		s.types, s.calls, only, wd/nwd, we/nwe, most, s.nonMember["public"], s.views[res.Channels["shared-globex"]], quiet)

@@ -1,9 +1,14 @@
 // Package demo generates a deterministic synthetic Enterprise Grid
 // organisation as NDJSON ingest lines: teams, departments, guests, bots,
-// public, private, IM, MPIM and externally shared conversations, and a year
-// of messages, threads, reactions, edits, deletions, pins and stars. The
-// lines go through ingest.Decode and Store.Apply like real events, so the
-// demo exercises exactly the path real data takes.
+// public, private, IM, MPIM and externally shared conversations, a year of
+// messages, threads, reactions, edits, deletions, pins and stars, and the
+// activity the analytics count: views (by client), clicks, shares,
+// client_active, searches, file uploads, app and workflow use, and calls.
+// Activity has a realistic shape (profiles.go, activity.go): quiet
+// weekends, working hours by department, a client mix per person, a long
+// tail of heavy and light users, people who only read, lurker channels.
+// The lines go through ingest.Decode and Store.Apply like real events, so
+// the demo exercises exactly the path real data takes.
 //
 // Everything is derived from Config: the same Seed, Members, Days, Teams and
 // Now give byte-identical lines, IDs and tokens.
