@@ -49,47 +49,55 @@ func benchChannels(b *testing.B, db *postgres.DB, n int) {
 // Apply, in batches spread over 20 channels: sequentially (one client), and
 // with 4 concurrent clients on different channels (several ingest streams,
 // or several processes).
+//
+// The last case is bench/ingest.sh's shape: 4 clients sending 2000-event
+// batches to one channel, which take turns on the channel's lock.
 func BenchmarkApplyMessages(b *testing.B) {
-	for _, size := range []int{1000, 5000} {
-		for _, par := range []int{1, 4} {
-			b.Run(fmt.Sprintf("batch=%d/clients=%d", size, par), func(b *testing.B) {
-				db := postgrestest.Open(b)
-				benchChannels(b, db, 20)
-				batches := make([][]backchannel.Event, b.N)
-				for i := range batches {
-					batches[i] = benchMessages(fmt.Sprintf("C%d", i%20), i*size, size)
-				}
-				next := make(chan []backchannel.Event, len(batches))
-				for _, bt := range batches {
-					next <- bt
-				}
-				close(next)
-				b.ResetTimer()
-				start := time.Now()
-				errs := make(chan error, par)
-				for range par {
-					go func() {
-						for bt := range next {
-							res, err := db.Apply(b.Context(), bt)
-							if err == nil && res.Accepted != size {
-								err = fmt.Errorf("accepted %d of %d", res.Accepted, size)
-							}
-							if err != nil {
-								errs <- err
-								return
-							}
-						}
-						errs <- nil
-					}()
-				}
-				for range par {
-					if err := <-errs; err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.N*size)/time.Since(start).Seconds(), "events/s")
-			})
+	type shape struct{ size, par, channels int }
+	shapes := []shape{{1000, 1, 20}, {1000, 4, 20}, {5000, 1, 20}, {5000, 4, 20}, {2000, 4, 1}}
+	for _, sh := range shapes {
+		size, par := sh.size, sh.par
+		name := fmt.Sprintf("batch=%d/clients=%d", size, par)
+		if sh.channels == 1 {
+			name += "/one-channel"
 		}
+		b.Run(name, func(b *testing.B) {
+			db := postgrestest.Open(b)
+			benchChannels(b, db, sh.channels)
+			batches := make([][]backchannel.Event, b.N)
+			for i := range batches {
+				batches[i] = benchMessages(fmt.Sprintf("C%d", i%sh.channels), i*size, size)
+			}
+			next := make(chan []backchannel.Event, len(batches))
+			for _, bt := range batches {
+				next <- bt
+			}
+			close(next)
+			b.ResetTimer()
+			start := time.Now()
+			errs := make(chan error, par)
+			for range par {
+				go func() {
+					for bt := range next {
+						res, err := db.Apply(b.Context(), bt)
+						if err == nil && res.Accepted != size {
+							err = fmt.Errorf("accepted %d of %d", res.Accepted, size)
+						}
+						if err != nil {
+							errs <- err
+							return
+						}
+					}
+					errs <- nil
+				}()
+			}
+			for range par {
+				if err := <-errs; err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*size)/time.Since(start).Seconds(), "events/s")
+		})
 	}
 }
 
