@@ -45,6 +45,7 @@ type batch struct {
 
 	snaps     map[string]*snap // per channel: what may be stored (marks.go)
 	decorated map[msgKey]bool  // keys whose reactions or pins this batch wrote
+	ru        rollups          // analytics deltas of the batch (rollup.go)
 }
 
 func (b *batch) row(k msgKey) *msgRow {
@@ -80,6 +81,9 @@ func (w *writer) apply(ctx context.Context, events []backchannel.Event, t *touch
 	if err := b.loadRows(ctx, eventKeys(b.seq, events), false); err != nil {
 		return backchannel.ApplyResult{}, err
 	}
+	if err := b.loadRollupContext(ctx, events); err != nil {
+		return backchannel.ApplyResult{}, err
+	}
 	for i := range events {
 		if b.seq[i] == 0 {
 			continue
@@ -89,6 +93,9 @@ func (w *writer) apply(ctx context.Context, events []backchannel.Event, t *touch
 		}
 	}
 	if err := b.flush(ctx); err != nil {
+		return backchannel.ApplyResult{}, err
+	}
+	if err := w.writeRollups(ctx, b.ru.agg, true); err != nil {
 		return backchannel.ApplyResult{}, err
 	}
 	b.raiseMarks(events)

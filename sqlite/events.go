@@ -18,19 +18,23 @@ const (
 	upsertTeam = `INSERT INTO teams (id, name, domain, enterprise_id) VALUES (?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, domain = excluded.domain, enterprise_id = excluded.enterprise_id`
 	upsertUser = `INSERT INTO users (id, team_id, name, real_name, email, department, employee_number, is_guest, guest_type,
-		is_bot, is_admin, is_owner, is_primary_owner, can_manage_public_channels, date_claimed, deleted)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET
+		is_bot, is_admin, is_owner, is_primary_owner, can_manage_public_channels, date_claimed, deleted, created_at, deleted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET
 		team_id = excluded.team_id, name = excluded.name, real_name = excluded.real_name, email = excluded.email,
 		department = excluded.department, employee_number = excluded.employee_number, is_guest = excluded.is_guest,
 		guest_type = excluded.guest_type, is_bot = excluded.is_bot, is_admin = excluded.is_admin, is_owner = excluded.is_owner,
 		is_primary_owner = excluded.is_primary_owner, can_manage_public_channels = excluded.can_manage_public_channels,
-		date_claimed = excluded.date_claimed, deleted = excluded.deleted`
+		date_claimed = excluded.date_claimed, deleted = excluded.deleted,
+		created_at = CASE WHEN excluded.date_claimed > 0 THEN excluded.created_at ELSE users.created_at END,
+		deleted_at = CASE WHEN excluded.deleted = 0 THEN NULL ELSE coalesce(users.deleted_at, excluded.deleted_at) END`
 	upsertChannel = `INSERT INTO channels (id, team_id, name, kind, created, creator, topic, purpose, is_archived,
-		shared_team_ids, external_orgs, is_org_wide) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		shared_team_ids, external_orgs, is_org_wide, created_at, archived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET team_id = excluded.team_id, name = excluded.name, kind = excluded.kind,
 		created = excluded.created, creator = excluded.creator, topic = excluded.topic, purpose = excluded.purpose,
 		is_archived = excluded.is_archived, shared_team_ids = excluded.shared_team_ids,
-		external_orgs = excluded.external_orgs, is_org_wide = excluded.is_org_wide`
+		external_orgs = excluded.external_orgs, is_org_wide = excluded.is_org_wide,
+		created_at = CASE WHEN excluded.created > 0 THEN excluded.created_at ELSE channels.created_at END,
+		archived_at = CASE WHEN excluded.is_archived = 0 THEN NULL ELSE coalesce(channels.archived_at, excluded.archived_at) END`
 )
 
 // applyOne applies one new event. Message state changes in memory (b.rows);
@@ -38,15 +42,12 @@ const (
 // pins, stars — is written at once, so it is kept even when the message has
 // not arrived yet.
 func (b *batch) applyOne(ctx context.Context, ev *backchannel.Event, seq int64) error {
+	b.rollup(ev)
 	switch ev.Type {
 	case backchannel.EvEnterprise, backchannel.EvTeam, backchannel.EvUser, backchannel.EvChannel:
 		return b.upsertDirectory(ctx, ev)
-	case backchannel.EvMemberJoined:
-		b.t.channel(ev.ChannelID)
-		return b.execOne(ctx, `INSERT INTO memberships (channel_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, ev.ChannelID, ev.UserID)
-	case backchannel.EvMemberLeft:
-		b.t.channel(ev.ChannelID)
-		return b.execOne(ctx, `DELETE FROM memberships WHERE channel_id = ? AND user_id = ?`, ev.ChannelID, ev.UserID)
+	case backchannel.EvMemberJoined, backchannel.EvMemberLeft:
+		return b.membership(ctx, ev, seq)
 	case backchannel.EvMessage:
 		b.message(ev)
 	case backchannel.EvMessageChanged:
@@ -116,9 +117,19 @@ func (b *batch) upsertDirectory(ctx context.Context, ev *backchannel.Event) erro
 	case ev.User != nil:
 		u := ev.User
 		b.t.directory = true
+		b.ru.noteUser(u)
+		// When the user came to exist and stopped: analytics list a user
+		// only on the days it existed.
+		created, deleted := b.effective(ev), any(nil)
+		if u.DateClaimed > 0 {
+			created = u.DateClaimed * 1_000_000
+		}
+		if u.Deleted {
+			deleted = b.effective(ev)
+		}
 		return b.execOne(ctx, upsertUser, u.ID, u.TeamID, u.Name, u.RealName, u.Email, u.Department, u.EmployeeNumber,
 			boolInt(u.IsGuest), u.GuestType, boolInt(u.IsBot), boolInt(u.IsAdmin), boolInt(u.IsOwner),
-			boolInt(u.IsPrimaryOwner), boolInt(u.CanManagePublicChannels), u.DateClaimed, boolInt(u.Deleted))
+			boolInt(u.IsPrimaryOwner), boolInt(u.CanManagePublicChannels), u.DateClaimed, boolInt(u.Deleted), created, deleted)
 	case ev.Channel != nil:
 		c := ev.Channel
 		b.t.channel(c.ID)
@@ -130,10 +141,42 @@ func (b *batch) upsertDirectory(ctx context.Context, ev *backchannel.Event) erro
 		if err != nil {
 			return fmt.Errorf("channel %s: %w", c.ID, err)
 		}
+		b.ru.noteChannel(c)
+		created, archived := b.effective(ev), any(nil)
+		if c.Created > 0 {
+			created = c.Created * 1_000_000
+		}
+		if c.IsArchived {
+			archived = b.effective(ev)
+		}
 		return b.execOne(ctx, upsertChannel, c.ID, c.TeamID, c.Name, c.Kind, c.Created, c.Creator, c.Topic, c.Purpose,
-			boolInt(c.IsArchived), shared, orgs, boolInt(c.IsOrgWide))
+			boolInt(c.IsArchived), shared, orgs, boolInt(c.IsOrgWide), created, archived)
 	}
 	return &backchannel.EventError{Line: ev.Line, Detail: ev.Type + " event without its payload"}
+}
+
+// effective is when a directory event took effect: its event_ts, else
+// when it was ingested.
+func (b *batch) effective(ev *backchannel.Event) int64 {
+	if ev.EventTS != 0 {
+		return int64(ev.EventTS)
+	}
+	return b.now
+}
+
+// membership applies a join or leave to the current members and logs it
+// with when it took effect, for member counts as of any day's end.
+func (b *batch) membership(ctx context.Context, ev *backchannel.Event, seq int64) error {
+	b.t.channel(ev.ChannelID)
+	q, joined := `DELETE FROM memberships WHERE channel_id = ? AND user_id = ?`, 0
+	if ev.Type == backchannel.EvMemberJoined {
+		q, joined = `INSERT INTO memberships (channel_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, 1
+	}
+	if err := b.execOne(ctx, q, ev.ChannelID, ev.UserID); err != nil {
+		return err
+	}
+	return b.execOne(ctx, `INSERT INTO membership_log (channel_id, user_id, at, seq, joined) VALUES (?, ?, ?, ?, ?)`,
+		ev.ChannelID, ev.UserID, b.effective(ev), seq, joined)
 }
 
 func nonNil[T any](s []T) []T {

@@ -1,0 +1,224 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/analytics"
+)
+
+// AnalyticsStatus reports the days with data, the watermark and late events.
+func (db *DB) AnalyticsStatus(ctx context.Context) (backchannel.AnalyticsStatus, error) {
+	st := backchannel.AnalyticsStatus{LastClosed: -1}
+	var first, last, closed sql.NullInt64
+	err := db.rdb.QueryRowContext(ctx, `SELECT min(CASE WHEN events > 0 THEN day END), max(CASE WHEN events > 0 THEN day END),
+		max(CASE WHEN closed_at IS NOT NULL THEN day END), coalesce(sum(late), 0) FROM analytics_days`).
+		Scan(&first, &last, &closed, &st.LateEvents)
+	if err != nil {
+		return st, fmt.Errorf("sqlite: analytics status: %w", err)
+	}
+	st.HasData = first.Valid
+	st.FirstDay, st.LastDay = backchannel.Day(first.Int64), backchannel.Day(last.Int64)
+	if closed.Valid {
+		st.LastClosed = backchannel.Day(closed.Int64)
+	}
+	err = each(ctx, db.rdb, `SELECT day FROM analytics_days WHERE events > 0 AND closed_at IS NULL ORDER BY day`, nil,
+		func(rows *sql.Rows) error {
+			var d int64
+			err := rows.Scan(&d)
+			st.Pending = append(st.Pending, backchannel.Day(d))
+			return err
+		})
+	if err != nil {
+		return st, fmt.Errorf("sqlite: analytics status: %w", err)
+	}
+	return st, nil
+}
+
+// OpenAnalyticsFile streams a closed day's stored file chunk by chunk from
+// one read transaction, so a concurrent rebuild never mixes two versions.
+func (db *DB) OpenAnalyticsFile(ctx context.Context, kind string, day backchannel.Day) (io.ReadCloser, error) {
+	switch kind {
+	case backchannel.FileMember, backchannel.FilePublicChannel, backchannel.FileMetadata:
+	default:
+		return nil, backchannel.Errorf(backchannel.ENOTFOUND, "no analytics file of kind %q", kind)
+	}
+	tx, err := db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open analytics file: %w", err)
+	}
+	var closed sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT closed_at FROM analytics_days WHERE day = ?`, int64(day)).Scan(&closed)
+	if err != nil && err != sql.ErrNoRows {
+		tx.Rollback()
+		return nil, fmt.Errorf("sqlite: open analytics file: %w", err)
+	}
+	if !closed.Valid {
+		tx.Rollback()
+		return nil, backchannel.Errorf(backchannel.ENOTFOUND, "analytics day %s is not closed", day)
+	}
+	return &analytics.ChunkReader{
+		Next: func(i int) ([]byte, error) {
+			var b []byte
+			err := tx.QueryRowContext(ctx, `SELECT data FROM analytics_files WHERE day = ? AND kind = ? AND chunk = ?`,
+				int64(day), kind, i).Scan(&b)
+			if err == sql.ErrNoRows {
+				return nil, io.EOF
+			}
+			if err != nil {
+				return nil, fmt.Errorf("sqlite: read analytics file: %w", err)
+			}
+			return b, nil
+		},
+		Done: tx.Rollback,
+	}, nil
+}
+
+// WriteMetadataFile writes the current metadata file, date asOf.
+func (db *DB) WriteMetadataFile(ctx context.Context, w io.Writer, asOf backchannel.Day) error {
+	tx, err := db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: metadata file: %w", err)
+	}
+	defer tx.Rollback()
+	fb, err := newFileBuilder(ctx, tx, asOf)
+	if err != nil {
+		return fmt.Errorf("sqlite: metadata file: %w", err)
+	}
+	fw := analytics.NewFileWriter(w)
+	if err := fb.metadata(ctx, tx, fw); err != nil {
+		return fmt.Errorf("sqlite: metadata file: %w", err)
+	}
+	if err := fw.Close(); err != nil {
+		return fmt.Errorf("sqlite: metadata file: %w", err)
+	}
+	return nil
+}
+
+// rebuildFlush bounds the memory of a rebuild: the aggregated batch is
+// written every so many events (writes merge, so flushing early is exact).
+const rebuildFlush = 50_000
+
+// RebuildDays deletes the rollups of [from, to], replays their events from
+// the raw log in log order through the same rules, then rewrites the files
+// of the closed days among them (one transaction each).
+func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
+	err := db.exec(ctx, func(ctx context.Context, w *writer) error { return w.rebuild(ctx, from, to) })
+	if err != nil {
+		return fmt.Errorf("sqlite: rebuild: %w", err)
+	}
+	for d := from; d <= to; d++ {
+		err := db.exec(ctx, func(ctx context.Context, w *writer) error {
+			_, err := w.closeDay(ctx, d, true)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite: rebuild %s files: %w", d, err)
+		}
+	}
+	return nil
+}
+
+func (w *writer) rebuild(ctx context.Context, from, to backchannel.Day) error {
+	for _, t := range []string{"member_days", "channel_days", "channel_day_users"} {
+		if _, err := w.conn.ExecContext(ctx, `DELETE FROM `+t+` WHERE day BETWEEN ? AND ?`, int64(from), int64(to)); err != nil {
+			return fmt.Errorf("delete %s: %w", t, err)
+		}
+	}
+	ru := newRollups()
+	seen := map[msgKey]bool{} // messages met so far: only the first event of a (channel, ts) posts
+	n := 0
+	err := each(ctx, w.conn, `SELECT raw FROM events WHERE type IN (`+dayTypes()+`) ORDER BY seq`, nil, func(rows *sql.Rows) error {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return err
+		}
+		f, err := analytics.ParseFact(raw)
+		if err != nil {
+			return err
+		}
+		if d, ok := analytics.DayOf(&f); !ok || d < from || d > to {
+			return nil
+		}
+		if err := w.rebuildContext(ctx, &f, &ru); err != nil {
+			return err
+		}
+		ci := ru.chans[f.Channel]
+		c := analytics.Context{ChannelKind: ci.kind, Shared: ci.shared, ActorBot: ru.bots[f.User]}
+		if f.Type == backchannel.EvMessage {
+			k := msgKey{f.Channel, f.TS}
+			c.NewMessage = !seen[k]
+			seen[k] = true
+		}
+		ru.agg.Add(&f, &c)
+		if n++; n%rebuildFlush == 0 {
+			if err := w.writeRollups(ctx, ru.agg, false); err != nil {
+				return err
+			}
+			ru.agg = analytics.NewBatch()
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	return w.writeRollups(ctx, ru.agg, false)
+}
+
+// rebuildContext loads the current records of f's channel and user once.
+func (w *writer) rebuildContext(ctx context.Context, f *analytics.Fact, ru *rollups) error {
+	var chs, users []string
+	if _, ok := ru.chans[f.Channel]; f.Channel != "" && !ok {
+		chs = []string{f.Channel}
+		ru.chans[f.Channel] = chanInfo{} // unknown unless found
+	}
+	if _, ok := ru.bots[f.User]; f.User != "" && !ok {
+		users = []string{f.User}
+		ru.bots[f.User] = false
+	}
+	return loadContext(ctx, w.stmt, chs, users, ru)
+}
+
+// dayTypes lists, for SQL, the event types that carry a day.
+func dayTypes() string {
+	types := []string{backchannel.EvMessage, backchannel.EvReactionAdded, backchannel.EvReactionRemoved,
+		backchannel.EvMessageViewed, backchannel.EvMessageClicked, backchannel.EvMessageShared, backchannel.EvClientActive,
+		backchannel.EvFileAdded, backchannel.EvSearch, backchannel.EvAppUsed, backchannel.EvWorkflowUsed, backchannel.EvCall}
+	return "'" + strings.Join(types, "','") + "'"
+}
+
+// DumpRollups lists every rollup row as text, in key order: the
+// conformance suite compares them before and after RebuildDays.
+func (db *DB) DumpRollups(ctx context.Context) ([]string, error) {
+	var out []string
+	for _, q := range []string{
+		`SELECT 'member', user_id, day, messages, channel_messages, reactions, files, slack_calls, huddles, third_party_calls, searches, flags FROM member_days ORDER BY user_id, day`,
+		`SELECT 'channel', channel_id, day, messages, member_messages, reactions, viewers, posters, last_ts FROM channel_days ORDER BY channel_id, day`,
+		`SELECT 'distinct', channel_id, day, kind, user_id FROM channel_day_users ORDER BY day, channel_id, kind, user_id`,
+	} {
+		err := each(ctx, db.rdb, q, nil, func(rows *sql.Rows) error {
+			cols, err := rows.Columns()
+			if err != nil {
+				return err
+			}
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			out = append(out, fmt.Sprintf("%v", vals))
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: dump rollups: %w", err)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,219 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/analytics"
+)
+
+// rollups is a batch's analytics state: the rule context it read and the
+// deltas of its events, aggregated in memory (analytics.Batch) and written
+// once per batch with multi-row upserts.
+type rollups struct {
+	agg   *analytics.Batch
+	chans map[string]chanInfo // the channel records the events name
+	bots  map[string]bool     // user id → is_bot, for users the store knows
+}
+
+type chanInfo struct {
+	kind   string
+	shared bool
+}
+
+func newRollups() rollups {
+	return rollups{agg: analytics.NewBatch(), chans: map[string]chanInfo{}, bots: map[string]bool{}}
+}
+
+// loadRollupContext reads, in two statements, the channel and user records
+// the batch's new events with a day refer to. Directory events of the batch
+// then update them in order (noteChannel, noteUser), so every event sees the
+// directory as of its place in the batch.
+func (b *batch) loadRollupContext(ctx context.Context, events []backchannel.Event) error {
+	b.ru = newRollups()
+	var chs, users []string
+	seen := map[string]bool{}
+	for i := range events {
+		ev := &events[i]
+		if b.seq[i] == 0 || !analytics.HasDay(ev.Type) {
+			continue
+		}
+		if ev.ChannelID != "" && !seen[ev.ChannelID] {
+			seen[ev.ChannelID] = true
+			chs = append(chs, ev.ChannelID)
+		}
+		if ev.UserID != "" && !seen[ev.UserID] {
+			seen[ev.UserID] = true
+			users = append(users, ev.UserID)
+		}
+	}
+	return loadContext(ctx, b.w.stmt, chs, users, &b.ru)
+}
+
+// loadContext fills ru's channels and users from the database.
+func loadContext(ctx context.Context, stmt func(context.Context, string) (*sql.Stmt, error), chs, users []string, ru *rollups) error {
+	if len(chs) > 0 {
+		s, err := stmt(ctx, `SELECT id, kind, external_orgs != '[]' FROM channels WHERE id IN (SELECT value FROM json_each(?))`)
+		if err != nil {
+			return err
+		}
+		err = scanAll(ctx, s, []any{stringList(chs)}, func(rows *sql.Rows) error {
+			var id string
+			var ci chanInfo
+			err := rows.Scan(&id, &ci.kind, &ci.shared)
+			ru.chans[id] = ci
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("analytics: load channels: %w", err)
+		}
+	}
+	if len(users) > 0 {
+		s, err := stmt(ctx, `SELECT id, is_bot FROM users WHERE id IN (SELECT value FROM json_each(?))`)
+		if err != nil {
+			return err
+		}
+		err = scanAll(ctx, s, []any{stringList(users)}, func(rows *sql.Rows) error {
+			var id string
+			var bot bool
+			err := rows.Scan(&id, &bot)
+			ru.bots[id] = bot
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("analytics: load users: %w", err)
+		}
+	}
+	return nil
+}
+
+func (ru *rollups) noteChannel(c *backchannel.Channel) {
+	ru.chans[c.ID] = chanInfo{kind: c.Kind, shared: c.IsExternallyShared()}
+}
+
+func (ru *rollups) noteUser(u *backchannel.User) { ru.bots[u.ID] = u.IsBot }
+
+// rollup applies the rules to one new event. It runs before the event
+// changes any state, so a message's row still says whether it is new.
+func (b *batch) rollup(ev *backchannel.Event) {
+	if !analytics.HasDay(ev.Type) {
+		return
+	}
+	f := analytics.FactOf(ev)
+	ci := b.ru.chans[ev.ChannelID]
+	c := analytics.Context{ChannelKind: ci.kind, Shared: ci.shared, ActorBot: b.ru.bots[ev.UserID]}
+	if ev.Type == backchannel.EvMessage {
+		c.NewMessage = !b.row(msgKey{ev.ChannelID, ev.TS}).present
+	}
+	b.ru.agg.Add(&f, &c)
+}
+
+// Rollup upserts: the merge rules of analytics.MemberCounts and
+// analytics.ChannelCounts, in SQL.
+const (
+	upsertMemberDays     = `INSERT INTO member_days (user_id, day, messages, channel_messages, reactions, files, slack_calls, huddles, third_party_calls, searches, flags)`
+	upsertMemberDaysTail = `ON CONFLICT (user_id, day) DO UPDATE SET messages = messages + excluded.messages,
+		channel_messages = channel_messages + excluded.channel_messages, reactions = reactions + excluded.reactions,
+		files = files + excluded.files, slack_calls = slack_calls + excluded.slack_calls, huddles = huddles + excluded.huddles,
+		third_party_calls = third_party_calls + excluded.third_party_calls, searches = searches + excluded.searches,
+		flags = flags | excluded.flags`
+	upsertChannelDays     = `INSERT INTO channel_days (channel_id, day, messages, member_messages, reactions, viewers, posters, last_ts)`
+	upsertChannelDaysTail = `ON CONFLICT (channel_id, day) DO UPDATE SET messages = messages + excluded.messages,
+		member_messages = member_messages + excluded.member_messages, reactions = reactions + excluded.reactions,
+		viewers = viewers + excluded.viewers, posters = posters + excluded.posters, last_ts = max(last_ts, excluded.last_ts)`
+	upsertDays     = `INSERT INTO analytics_days (day, events)`
+	upsertDaysTail = `ON CONFLICT (day) DO UPDATE SET events = events + excluded.events,
+		late = late + CASE WHEN closed_at IS NULL THEN 0 ELSE excluded.events END`
+)
+
+// writeRollups writes an aggregated batch: distinct bits first (only the
+// new ones bump the channel-day's distinct counters), then channel-days,
+// member-days and, with countDays, the per-day event counts.
+func (w *writer) writeRollups(ctx context.Context, agg *analytics.Batch, countDays bool) error {
+	if err := w.writeDistinct(ctx, agg); err != nil {
+		return err
+	}
+	var args []any
+	for _, k := range agg.SortedChannels() {
+		c := agg.Channels[k]
+		args = append(args, k.Channel, int64(k.Day), c.Messages, c.MemberMessages, c.Reactions, c.Viewers, c.Posters, int64(c.LastTS))
+	}
+	if err := w.execRows(ctx, upsertChannelDays, `(?,?,?,?,?,?,?,?)`, upsertChannelDaysTail, nil, 8, args); err != nil {
+		return fmt.Errorf("analytics: channel days: %w", err)
+	}
+	args = args[:0]
+	for _, k := range agg.SortedMembers() {
+		m := agg.Members[k]
+		args = append(args, k.User, int64(k.Day), m.Messages, m.ChannelMessages, m.Reactions, m.Files,
+			m.SlackCalls, m.Huddles, m.ThirdPartyCalls, m.Searches, int64(m.Flags))
+	}
+	if err := w.execRows(ctx, upsertMemberDays, `(?,?,?,?,?,?,?,?,?,?,?)`, upsertMemberDaysTail, nil, 11, args); err != nil {
+		return fmt.Errorf("analytics: member days: %w", err)
+	}
+	if !countDays {
+		return nil
+	}
+	args = args[:0]
+	for d, n := range agg.Days {
+		args = append(args, int64(d), n)
+	}
+	if err := w.execRows(ctx, upsertDays, `(?,?)`, upsertDaysTail, nil, 2, args); err != nil {
+		return fmt.Errorf("analytics: days: %w", err)
+	}
+	return nil
+}
+
+// writeDistinct inserts the batch's distinct bits; RETURNING lists the
+// ones that were new, and only those bump Viewers or Posters.
+func (w *writer) writeDistinct(ctx context.Context, agg *analytics.Batch) error {
+	ks := agg.SortedDistinct()
+	args := make([]any, 0, 4*min(len(ks), chunkRows))
+	for len(ks) > 0 {
+		n := min(len(ks), chunkRows)
+		args = args[:0]
+		for _, k := range ks[:n] {
+			args = append(args, int64(k.Day), k.Channel, int(k.Kind), k.User)
+		}
+		s, err := w.valuesStmt(ctx, `INSERT INTO channel_day_users (day, channel_id, kind, user_id)`, `(?,?,?,?)`,
+			`ON CONFLICT DO NOTHING RETURNING day, channel_id, kind`, n)
+		if err != nil {
+			return err
+		}
+		err = scanAll(ctx, s, args, func(rows *sql.Rows) error {
+			var d int64
+			var ch string
+			var kind uint8
+			if err := rows.Scan(&d, &ch, &kind); err != nil {
+				return err
+			}
+			c := agg.Channel(backchannel.Day(d), ch)
+			if kind == analytics.Viewed {
+				c.Viewers++
+			} else {
+				c.Posters++
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("analytics: distinct users: %w", err)
+		}
+		ks = ks[n:]
+	}
+	return nil
+}
+
+// valuesStmt prepares (once) the multi-row statement of n rows.
+func (w *writer) valuesStmt(ctx context.Context, head, tmpl, tail string, n int) (*sql.Stmt, error) {
+	k := valuesKey{head, tmpl, tail, 0, n}
+	if s, ok := w.vstmts[k]; ok {
+		return s, nil
+	}
+	s, err := w.stmt(ctx, values(head, tmpl, 0, n, tail))
+	if err != nil {
+		return nil, err
+	}
+	w.vstmts[k] = s
+	return s, nil
+}
