@@ -111,7 +111,18 @@ func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: rebuild: %w", err)
 	}
-	for d := from; d <= to; d++ {
+	var closed []backchannel.Day
+	err = each(ctx, db.rdb, `SELECT day FROM analytics_days WHERE closed_at IS NOT NULL AND day BETWEEN ? AND ? ORDER BY day`,
+		[]any{int64(from), int64(to)}, func(rows *sql.Rows) error {
+			var d int64
+			err := rows.Scan(&d)
+			closed = append(closed, backchannel.Day(d))
+			return err
+		})
+	if err != nil {
+		return fmt.Errorf("sqlite: rebuild: closed days: %w", err)
+	}
+	for _, d := range closed {
 		err := db.exec(ctx, func(ctx context.Context, w *writer) error {
 			_, err := w.closeDay(ctx, d, true)
 			return err

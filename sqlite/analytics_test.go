@@ -129,3 +129,55 @@ func BenchmarkApplyActivity(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*size)/time.Since(start).Seconds(), "events/s")
 }
+
+// BenchmarkFinalizeDay closes one day of an organisation of 100,000
+// members, each active once (three files, streamed from SQL through the
+// encoder and gzip into chunks). Compare with analytics'
+// BenchmarkFileWriter and BenchmarkGzip1 on a file of the same size.
+func BenchmarkFinalizeDay(b *testing.B) {
+	const members = 100_000
+	db := openTest(b)
+	defer db.Close()
+	benchChannels(b, db, 20)
+	day := backchannel.DayOfTS(1_700_000_000_000_000)
+	var evs []backchannel.Event
+	flush := func() {
+		if _, err := db.Apply(b.Context(), evs); err != nil {
+			b.Fatal(err)
+		}
+		evs = evs[:0]
+	}
+	for i := range members {
+		id := fmt.Sprintf("W%07d", i)
+		u := &backchannel.User{ID: id, TeamID: "T1", Email: id + "@example.org", DateClaimed: 1_600_000_000}
+		raw := fmt.Appendf(nil, `{"type":"user","id":%q}`, id)
+		evs = append(evs, backchannel.Event{Type: backchannel.EvUser, Raw: raw, Key: sha256.Sum256(raw), User: u})
+		if len(evs) == 5000 {
+			flush()
+		}
+	}
+	flush()
+	for start := 0; start < members; start += 5000 {
+		batch := activityEvents(start, 5000)
+		for i := range batch {
+			batch[i].UserID = fmt.Sprintf("W%07d", start+i)
+		}
+		evs = batch
+		flush()
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		if i > 0 { // reopen the day: RebuildDays rewrites a closed day's files
+			b.StartTimer()
+			if err := db.RebuildDays(b.Context(), day, day); err != nil {
+				b.Fatal(err)
+			}
+			continue
+		}
+		b.StartTimer()
+		if _, err := db.FinalizeDays(b.Context(), day); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
