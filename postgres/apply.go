@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/analytics"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -91,7 +92,18 @@ func (b *batch) apply(ctx context.Context) error {
 	if err := b.flush(ctx); err != nil {
 		return err
 	}
-	return b.bumpVersions(ctx)
+	// The rollups and the versions in one round trip, last: the day rows
+	// and version rows they lock are the batch's hottest.
+	final := &pgx.Batch{}
+	queueRollups(final, b.ru.agg, true)
+	b.queueVersions(final)
+	if final.Len() == 0 {
+		return nil
+	}
+	if err := b.tx.SendBatch(ctx, final).Close(); err != nil {
+		return fmt.Errorf("rollups and versions: %w", err)
+	}
+	return nil
 }
 
 // seqBlock is events_seq's increment: one nextval reserves that many seqs.
@@ -201,6 +213,7 @@ func (b *batch) prelude(ctx context.Context) error {
 			return rows.Err()
 		})
 	}
+	b.ru.queueContext(q, b.events)
 	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
 		return fmt.Errorf("prelude: %w", err)
 	}
@@ -241,12 +254,19 @@ func (b *batch) logEvents(ctx context.Context) error {
 		if raw == nil {
 			raw = []byte{}
 		}
-		rows = append(rows, []any{b.seq[i], ev.Key[:], ev.Type, int64(ev.EventTS), b.now, raw})
+		var day any // the analytics day, for rebuilds; NULL when none
+		if analytics.HasDay(ev.Type) {
+			f := analytics.FactOf(ev)
+			if d, ok := analytics.DayOf(&f); ok {
+				day = int32(d)
+			}
+		}
+		rows = append(rows, []any{b.seq[i], ev.Key[:], ev.Type, int64(ev.EventTS), b.now, raw, day})
 	}
 	if len(rows) == 0 {
 		return nil
 	}
-	_, err := b.tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"seq", "key", "type", "event_ts", "ingested_at", "raw"},
+	_, err := b.tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"seq", "key", "type", "event_ts", "ingested_at", "raw", "day"},
 		pgx.CopyFromRows(rows))
 	if err != nil {
 		return fmt.Errorf("log events: %w", err)
@@ -299,10 +319,11 @@ func isMessageEvent(typ string) bool {
 	return false
 }
 
-// bumpVersions bumps the version of everything the batch touched, raising
-// channel marks past every (channel, ts) the batch may have stored. Keys in
-// order, so that concurrent batches lock version rows in the same order.
-func (b *batch) bumpVersions(ctx context.Context) error {
+// queueVersions queues the bump of the version of everything the batch
+// touched, raising channel marks past every (channel, ts) the batch may
+// have stored. Keys in order, so that concurrent batches lock version rows
+// in the same order.
+func (b *batch) queueVersions(q *pgx.Batch) {
 	keys := make([]string, 0, len(b.touched)+1)
 	for ch := range b.touched {
 		keys = append(keys, chanKey(ch))
@@ -311,7 +332,7 @@ func (b *batch) bumpVersions(ctx context.Context) error {
 		keys = append(keys, verDirectory)
 	}
 	if len(keys) == 0 {
-		return nil
+		return
 	}
 	slices.Sort(keys)
 	marks := make([]int64, len(keys))
@@ -320,12 +341,8 @@ func (b *batch) bumpVersions(ctx context.Context) error {
 			marks[i] = int64(b.newMarks[k[2:]])
 		}
 	}
-	_, err := b.tx.Exec(ctx, `INSERT INTO versions (key, v, mark) SELECT k, 1, m FROM unnest($1::text[], $2::bigint[]) AS u(k, m)
+	q.Queue(`INSERT INTO versions (key, v, mark) SELECT k, 1, m FROM unnest($1::text[], $2::bigint[]) AS u(k, m)
 		ON CONFLICT (key) DO UPDATE SET v = versions.v + 1, mark = greatest(versions.mark, excluded.mark)`, keys, marks)
-	if err != nil {
-		return fmt.Errorf("bump versions: %w", err)
-	}
-	return nil
 }
 
 func keysOf[V any](m map[string]V) []string {

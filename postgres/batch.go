@@ -61,6 +61,7 @@ type batch struct {
 	pinned    map[string]bool           // channels whose pins changed
 	touched   map[string]bool           // channels whose version to bump
 	directory bool                      // enterprise, teams or users changed
+	ru        rollups                   // analytics deltas of the batch (rollup.go)
 }
 
 func newBatch(db *DB, events []backchannel.Event) *batch {
@@ -75,6 +76,7 @@ func newBatch(db *DB, events []backchannel.Event) *batch {
 		decorated: make(map[msgKey]bool),
 		pinned:    make(map[string]bool),
 		touched:   make(map[string]bool),
+		ru:        newRollups(),
 	}
 }
 
@@ -139,19 +141,24 @@ const (
 	upsertTeam = `INSERT INTO teams (id, name, domain, enterprise_id) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, domain = excluded.domain, enterprise_id = excluded.enterprise_id`
 	upsertUser = `INSERT INTO users (id, team_id, name, real_name, email, department, employee_number, is_guest, guest_type,
-		is_bot, is_admin, is_owner, is_primary_owner, can_manage_public_channels, date_claimed, deleted)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (id) DO UPDATE SET
+		is_bot, is_admin, is_owner, is_primary_owner, can_manage_public_channels, date_claimed, deleted, created_at, deleted_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (id) DO UPDATE SET
 		team_id = excluded.team_id, name = excluded.name, real_name = excluded.real_name, email = excluded.email,
 		department = excluded.department, employee_number = excluded.employee_number, is_guest = excluded.is_guest,
 		guest_type = excluded.guest_type, is_bot = excluded.is_bot, is_admin = excluded.is_admin, is_owner = excluded.is_owner,
 		is_primary_owner = excluded.is_primary_owner, can_manage_public_channels = excluded.can_manage_public_channels,
-		date_claimed = excluded.date_claimed, deleted = excluded.deleted`
+		date_claimed = excluded.date_claimed, deleted = excluded.deleted,
+		created_at = CASE WHEN excluded.date_claimed > 0 THEN excluded.created_at ELSE users.created_at END,
+		deleted_at = CASE WHEN NOT excluded.deleted THEN NULL ELSE coalesce(users.deleted_at, excluded.deleted_at) END`
 	upsertChannel = `INSERT INTO channels (id, team_id, name, kind, created, creator, topic, purpose, is_archived,
-		shared_team_ids, external_orgs, is_org_wide) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		shared_team_ids, external_orgs, is_org_wide, created_at, archived_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (id) DO UPDATE SET team_id = excluded.team_id, name = excluded.name, kind = excluded.kind,
 		created = excluded.created, creator = excluded.creator, topic = excluded.topic, purpose = excluded.purpose,
 		is_archived = excluded.is_archived, shared_team_ids = excluded.shared_team_ids,
-		external_orgs = excluded.external_orgs, is_org_wide = excluded.is_org_wide`
+		external_orgs = excluded.external_orgs, is_org_wide = excluded.is_org_wide,
+		created_at = CASE WHEN excluded.created > 0 THEN excluded.created_at ELSE channels.created_at END,
+		archived_at = CASE WHEN NOT excluded.is_archived THEN NULL ELSE coalesce(channels.archived_at, excluded.archived_at) END`
 )
 
 // applyOne applies one new event. Message state changes in memory (b.rows);
@@ -160,6 +167,7 @@ const (
 // written before the batch renders, so they are kept even when the message
 // has not arrived yet.
 func (b *batch) applyOne(side *pgx.Batch, ev *backchannel.Event, seq int64) error {
+	b.rollup(ev)
 	if ev.Type == backchannel.EvChannel || needsChannel(ev.Type) {
 		// Only channels that exist (validate): they join db.known on commit.
 		if ch := channelOf(ev); ch != "" {
@@ -173,10 +181,16 @@ func (b *batch) applyOne(side *pgx.Batch, ev *backchannel.Event, seq int64) erro
 	switch ev.Type {
 	case backchannel.EvEnterprise, backchannel.EvTeam, backchannel.EvUser, backchannel.EvChannel:
 		return b.upsertDirectory(side, ev)
-	case backchannel.EvMemberJoined:
-		side.Queue(`INSERT INTO memberships (channel_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, ev.ChannelID, ev.UserID)
-	case backchannel.EvMemberLeft:
-		side.Queue(`DELETE FROM memberships WHERE channel_id = $1 AND user_id = $2`, ev.ChannelID, ev.UserID)
+	case backchannel.EvMemberJoined, backchannel.EvMemberLeft:
+		joined := ev.Type == backchannel.EvMemberJoined
+		if joined {
+			side.Queue(`INSERT INTO memberships (channel_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, ev.ChannelID, ev.UserID)
+		} else {
+			side.Queue(`DELETE FROM memberships WHERE channel_id = $1 AND user_id = $2`, ev.ChannelID, ev.UserID)
+		}
+		// With when it took effect, for member counts as of any day's end.
+		side.Queue(`INSERT INTO membership_log (channel_id, user_id, at, seq, joined) VALUES ($1, $2, $3, $4, $5)`,
+			ev.ChannelID, ev.UserID, b.effective(ev), seq, joined)
 	case backchannel.EvMessage:
 		b.message(ev)
 	case backchannel.EvMessageChanged:
@@ -225,9 +239,20 @@ func (b *batch) upsertDirectory(side *pgx.Batch, ev *backchannel.Event) error {
 	case ev.User != nil:
 		u := ev.User
 		b.directory = true
+		b.ru.noteUser(u)
+		// When the user came to exist and stopped: analytics list a user
+		// only on the days it existed.
+		created, deleted := b.effective(ev), (*int64)(nil)
+		if u.DateClaimed > 0 {
+			created = u.DateClaimed * 1_000_000
+		}
+		if u.Deleted {
+			at := b.effective(ev)
+			deleted = &at
+		}
 		side.Queue(upsertUser, u.ID, u.TeamID, u.Name, u.RealName, u.Email, u.Department, u.EmployeeNumber,
 			u.IsGuest, u.GuestType, u.IsBot, u.IsAdmin, u.IsOwner, u.IsPrimaryOwner, u.CanManagePublicChannels,
-			u.DateClaimed, u.Deleted)
+			u.DateClaimed, u.Deleted, created, deleted)
 	case ev.Channel != nil:
 		c := ev.Channel
 		shared := c.SharedTeamIDs
@@ -242,12 +267,30 @@ func (b *batch) upsertDirectory(side *pgx.Batch, ev *backchannel.Event) error {
 		if err != nil {
 			return fmt.Errorf("channel %s: %w", c.ID, err)
 		}
+		b.ru.noteChannel(c)
+		created, archived := b.effective(ev), (*int64)(nil)
+		if c.Created > 0 {
+			created = c.Created * 1_000_000
+		}
+		if c.IsArchived {
+			at := b.effective(ev)
+			archived = &at
+		}
 		side.Queue(upsertChannel, c.ID, c.TeamID, c.Name, c.Kind, c.Created, c.Creator, c.Topic, c.Purpose,
-			c.IsArchived, shared, string(orgsJSON), c.IsOrgWide)
+			c.IsArchived, shared, string(orgsJSON), c.IsOrgWide, created, archived)
 	default:
 		return &backchannel.EventError{Line: ev.Line, Detail: ev.Type + " event without its payload"}
 	}
 	return nil
+}
+
+// effective is when a directory or membership event took effect: its
+// event_ts, else when it was ingested.
+func (b *batch) effective(ev *backchannel.Event) int64 {
+	if ev.EventTS != 0 {
+		return int64(ev.EventTS)
+	}
+	return b.now
 }
 
 // message stores a message; the same (channel, ts) sent again from another

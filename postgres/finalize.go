@@ -1,0 +1,364 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/analytics"
+	"github.com/jackc/pgx/v5"
+)
+
+var _ backchannel.AnalyticsStore = (*DB)(nil)
+
+// FinalizeDays closes, one transaction each, every day from the first day
+// with data through through that is not closed yet. Each transaction holds
+// the day's advisory lock exclusively and re-checks the watermark under
+// it: of several processes closing one day, one builds its files and the
+// others find it closed.
+func (db *DB) FinalizeDays(ctx context.Context, through backchannel.Day) ([]backchannel.Day, error) {
+	var first *int32
+	if err := db.pool.QueryRow(ctx, `SELECT min(day) FROM analytics_days WHERE events > 0`).Scan(&first); err != nil {
+		return nil, fmt.Errorf("postgres: finalize: %w", err)
+	}
+	if first == nil {
+		return nil, nil
+	}
+	done := map[backchannel.Day]bool{}
+	rows, err := db.pool.Query(ctx, `SELECT day FROM analytics_days WHERE closed_at IS NOT NULL AND day BETWEEN $1 AND $2`,
+		*first, int32(through))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: finalize: %w", err)
+	}
+	days, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: finalize: %w", err)
+	}
+	for _, d := range days {
+		done[backchannel.Day(d)] = true
+	}
+	var closed []backchannel.Day
+	for d := backchannel.Day(*first); d <= through; d++ {
+		if done[d] {
+			continue
+		}
+		var did bool
+		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+dayLockKey+`, $1)`, int32(d)); err != nil {
+				return fmt.Errorf("lock: %w", err)
+			}
+			var err error
+			did, err = db.closeDay(ctx, tx, d, false)
+			return err
+		})
+		if err != nil {
+			return closed, fmt.Errorf("postgres: finalize %s: %w", d, err)
+		}
+		if did {
+			closed = append(closed, d)
+		}
+	}
+	return closed, nil
+}
+
+// closeDay builds and stores d's three files and sets its watermark; the
+// caller holds d's lock exclusively. A day already closed is left alone
+// unless rewrite (RebuildDays), which rewrites only closed days.
+func (db *DB) closeDay(ctx context.Context, tx pgx.Tx, d backchannel.Day, rewrite bool) (bool, error) {
+	var closedAt *int64
+	err := tx.QueryRow(ctx, `SELECT closed_at FROM analytics_days WHERE day = $1`, int32(d)).Scan(&closedAt)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("read watermark: %w", err)
+	}
+	if (closedAt != nil) != rewrite {
+		return false, nil // closed already (by this or another process), or (rewrite) never closed
+	}
+	fb, err := newFileBuilder(ctx, tx, d)
+	if err != nil {
+		return false, err
+	}
+	if fb.counts, err = memberCounts(ctx, tx, d); err != nil {
+		return false, err
+	}
+	for _, kind := range []string{backchannel.FileMember, backchannel.FilePublicChannel, backchannel.FileMetadata} {
+		if err := storeFile(ctx, tx, d, kind, fb); err != nil {
+			return false, fmt.Errorf("%s file: %w", kind, err)
+		}
+	}
+	if rewrite {
+		return true, nil
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO analytics_days (day, events, closed_at) VALUES ($1, 0, $2)
+		ON CONFLICT (day) DO UPDATE SET closed_at = excluded.closed_at`, int32(d), db.now().UnixMicro())
+	if err != nil {
+		return false, fmt.Errorf("set watermark: %w", err)
+	}
+	return true, nil
+}
+
+// storeFile streams one file from SQL through the encoder and gzip into
+// chunk rows of a new generation, then makes it the file's current one.
+// The generation before stays, so a download that opened it can finish;
+// older ones go.
+func storeFile(ctx context.Context, tx pgx.Tx, d backchannel.Day, kind string, fb *fileBuilder) error {
+	var gen int64
+	if err := tx.QueryRow(ctx, `SELECT nextval('analytics_gen')`).Scan(&gen); err != nil {
+		return fmt.Errorf("generation: %w", err)
+	}
+	var size int64
+	ck := &analytics.Chunker{Size: analytics.ChunkSize, Store: func(i int, b []byte) error {
+		size += int64(len(b))
+		_, err := tx.Exec(ctx, `INSERT INTO analytics_chunks (day, kind, gen, chunk, data) VALUES ($1, $2, $3, $4, $5)`,
+			int32(d), kind, gen, i, b)
+		return err
+	}}
+	fw := analytics.NewFileWriter(ck)
+	var err error
+	switch kind {
+	case backchannel.FileMember:
+		err = fb.members(ctx, tx, fw)
+	case backchannel.FilePublicChannel:
+		err = fb.channels(ctx, tx, fw)
+	default:
+		err = fb.metadata(ctx, tx, fw)
+	}
+	if err != nil {
+		return err
+	}
+	if err := fw.Close(); err != nil {
+		return err
+	}
+	if err := ck.Close(); err != nil {
+		return fmt.Errorf("store chunk: %w", err)
+	}
+	var prev *int64
+	err = tx.QueryRow(ctx, `WITH old AS (SELECT gen FROM analytics_files WHERE day = $1 AND kind = $2)
+		INSERT INTO analytics_files AS f (day, kind, gen, chunks, size) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (day, kind) DO UPDATE SET gen = excluded.gen, chunks = excluded.chunks, size = excluded.size
+		RETURNING (SELECT gen FROM old)`, int32(d), kind, gen, ck.Chunks(), size).Scan(&prev)
+	if err != nil {
+		return fmt.Errorf("record file: %w", err)
+	}
+	if prev != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM analytics_chunks WHERE day = $1 AND kind = $2 AND gen < $3`,
+			int32(d), kind, *prev); err != nil {
+			return fmt.Errorf("drop old generations: %w", err)
+		}
+	}
+	return nil
+}
+
+// fileBuilder holds what every file of a day needs besides its rows.
+type fileBuilder struct {
+	day        backchannel.Day
+	enterprise string
+	teams      map[string]string   // id → name
+	counts     map[string][3]int64 // channel → members at the end of the day: total, full, guest
+}
+
+// querier is a transaction or the pool.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func newFileBuilder(ctx context.Context, q querier, d backchannel.Day) (*fileBuilder, error) {
+	fb := &fileBuilder{day: d, enterprise: "0", teams: map[string]string{}}
+	err := each(ctx, q, `SELECT id FROM enterprise`, nil, func(rows pgx.Rows) error { return rows.Scan(&fb.enterprise) })
+	if err != nil {
+		return nil, fmt.Errorf("read enterprise: %w", err)
+	}
+	err = each(ctx, q, `SELECT id, name FROM teams`, nil, func(rows pgx.Rows) error {
+		var id, name string
+		err := rows.Scan(&id, &name)
+		fb.teams[id] = name
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read teams: %w", err)
+	}
+	return fb, nil
+}
+
+func each(ctx context.Context, q querier, query string, args []any, scan func(pgx.Rows) error) error {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// fetchRows is how many rows a file build reads per round trip.
+const fetchRows = 4096
+
+// eachFetched streams the rows of query through a cursor, fetchRows at a
+// time: a page is scanned into memory, then handed to use, which may write
+// on the same transaction (the chunks of the file being built) — a
+// connection cannot write while a result is still being read. So neither
+// the rows nor the file are ever all in memory.
+func eachFetched[T any](ctx context.Context, tx pgx.Tx, query string, args []any, scan func(pgx.Rows, *T) error, use func(*T) error) error {
+	if _, err := tx.Exec(ctx, `DECLARE analytics_rows NO SCROLL CURSOR FOR `+query, args...); err != nil {
+		return fmt.Errorf("declare cursor: %w", err)
+	}
+	page := make([]T, 0, fetchRows)
+	for {
+		page = page[:0]
+		// The same FETCH text returns other columns for another cursor:
+		// describe it each time instead of using a cached description.
+		err := each(ctx, tx, fmt.Sprintf(`FETCH %d FROM analytics_rows`, fetchRows), []any{pgx.QueryExecModeDescribeExec}, func(rows pgx.Rows) error {
+			page = append(page, *new(T))
+			return scan(rows, &page[len(page)-1])
+		})
+		if err != nil {
+			return fmt.Errorf("fetch: %w", err)
+		}
+		for i := range page {
+			if err := use(&page[i]); err != nil {
+				return err
+			}
+		}
+		if len(page) < fetchRows {
+			break
+		}
+	}
+	if _, err := tx.Exec(ctx, `CLOSE analytics_rows`); err != nil {
+		return fmt.Errorf("close cursor: %w", err)
+	}
+	return nil
+}
+
+// memberCounts counts, per channel, the people who are members at the end
+// of d (total, full, guest): those whose last join or leave before then is
+// a join. Bots are not counted; a user the directory does not know is a
+// person.
+func memberCounts(ctx context.Context, q querier, d backchannel.Day) (map[string][3]int64, error) {
+	out := map[string][3]int64{}
+	err := each(ctx, q, `SELECT l.channel_id, count(*), count(*) FILTER (WHERE u.is_guest)
+		FROM (SELECT DISTINCT ON (channel_id, user_id) channel_id, user_id, joined FROM membership_log
+			WHERE at < $1 ORDER BY channel_id, user_id, at DESC, seq DESC) AS l
+		LEFT JOIN users AS u ON u.id = l.user_id
+		WHERE l.joined AND NOT coalesce(u.is_bot, false)
+		GROUP BY l.channel_id`, []any{dayEnd(d)}, func(rows pgx.Rows) error {
+		var ch string
+		var total, guests int64
+		err := rows.Scan(&ch, &total, &guests)
+		out[ch] = [3]int64{total, total - guests, guests}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("member counts: %w", err)
+	}
+	return out, nil
+}
+
+func dayStart(d backchannel.Day) int64 { return int64(d) * 86_400_000_000 }
+func dayEnd(d backchannel.Day) int64   { return dayStart(d + 1) }
+
+type memberLine struct {
+	row       analytics.MemberRow
+	guestType string
+	created   int64
+	flags     int16
+	active14  bool
+}
+
+// members streams the member file: every non-bot user existing on the day,
+// by user_id (byte order), with its member-day row and billable status.
+func (fb *fileBuilder) members(ctx context.Context, tx pgx.Tx, fw *analytics.FileWriter) error {
+	return eachFetched(ctx, tx, `SELECT u.id, u.email, u.employee_number, u.is_guest, u.guest_type, u.created_at,
+		coalesce(m.messages, 0), coalesce(m.channel_messages, 0), coalesce(m.reactions, 0), coalesce(m.files, 0),
+		coalesce(m.slack_calls, 0), coalesce(m.huddles, 0), coalesce(m.third_party_calls, 0), coalesce(m.searches, 0),
+		coalesce(m.flags, 0::smallint),
+		EXISTS (SELECT 1 FROM member_days AS a WHERE a.user_id = u.id AND a.day BETWEEN $1::integer - 13 AND $1::integer
+			AND a.flags & 1 <> 0)
+		FROM users AS u LEFT JOIN member_days AS m ON m.user_id = u.id AND m.day = $1::integer
+		WHERE NOT u.is_bot AND u.created_at < $2::bigint AND (u.deleted_at IS NULL OR u.deleted_at >= $3::bigint)
+		ORDER BY u.id COLLATE "C"`, []any{int32(fb.day), dayEnd(fb.day), dayStart(fb.day)},
+		func(rows pgx.Rows, l *memberLine) error {
+			r, c := &l.row, &l.row.Counts
+			return rows.Scan(&r.UserID, &r.Email, &r.EmployeeNumber, &r.IsGuest, &l.guestType, &l.created,
+				&c.Messages, &c.ChannelMessages, &c.Reactions, &c.Files, &c.SlackCalls, &c.Huddles, &c.ThirdPartyCalls,
+				&c.Searches, &l.flags, &l.active14)
+		},
+		func(l *memberLine) error {
+			r := &l.row
+			r.EnterpriseID, r.Date = fb.enterprise, fb.day
+			r.Counts.Flags = analytics.Flags(l.flags)
+			// Fair billing: full members and multi-channel guests, active
+			// in the last 14 days.
+			r.Billable = l.active14 && !(r.IsGuest && l.guestType == "single_channel")
+			r.DateClaimed = l.created / 1_000_000
+			return fw.Member(r)
+		})
+}
+
+// publicChannels selects the public channels that appear on a day ($1, its
+// end): created by then and not archived by then.
+const publicChannels = `c.kind = 'public' AND c.created_at < $1::bigint
+	AND (c.archived_at IS NULL OR c.archived_at >= $1::bigint)`
+
+type channelLine struct {
+	row     analytics.ChannelRow
+	ch      backchannel.Channel
+	created int64
+	last    int64
+	orgs    []byte
+}
+
+// channels streams the public_channel file, by channel_id (byte order).
+func (fb *fileBuilder) channels(ctx context.Context, tx pgx.Tx, fw *analytics.FileWriter) error {
+	return eachFetched(ctx, tx, `SELECT c.id, c.team_id, c.created_at, c.shared_team_ids, c.external_orgs::text, c.is_org_wide,
+		coalesce(cd.messages, 0), coalesce(cd.member_messages, 0), coalesce(cd.reactions, 0),
+		coalesce(cd.viewers, 0), coalesce(cd.posters, 0),
+		coalesce((SELECT max(x.last_ts) FROM channel_days AS x WHERE x.channel_id = c.id AND x.day <= $2::integer), 0)
+		FROM channels AS c LEFT JOIN channel_days AS cd ON cd.channel_id = c.id AND cd.day = $2::integer
+		WHERE `+publicChannels+` ORDER BY c.id COLLATE "C"`, []any{dayEnd(fb.day), int32(fb.day)},
+		func(rows pgx.Rows, l *channelLine) error {
+			c := &l.row.Counts
+			return rows.Scan(&l.row.ChannelID, &l.ch.TeamID, &l.created, &l.ch.SharedTeamIDs, &l.orgs, &l.ch.IsOrgWide,
+				&c.Messages, &c.MemberMessages, &c.Reactions, &c.Viewers, &c.Posters, &l.last)
+		},
+		func(l *channelLine) error {
+			r, ch := &l.row, &l.ch
+			if err := json.Unmarshal(l.orgs, &ch.ExternalOrgs); err != nil {
+				return fmt.Errorf("channel %s: external_orgs: %w", r.ChannelID, err)
+			}
+			r.EnterpriseID, r.Date = fb.enterprise, fb.day
+			r.TeamID = ch.TeamID
+			if fb.enterprise != "0" {
+				r.TeamID = fb.enterprise
+			}
+			r.Originating = analytics.TeamRef{ID: ch.TeamID, Name: fb.teams[ch.TeamID]}
+			r.DateCreated, r.DateLastActive = l.created/1_000_000, l.last/1_000_000
+			m := fb.counts[r.ChannelID]
+			r.TotalMembers, r.FullMembers, r.GuestMembers = m[0], m[1], m[2]
+			r.ChannelType, r.SharedExternally, r.ExternalOrgs = analytics.ChannelType(ch), ch.IsExternallyShared(), ch.ExternalOrgs
+			r.SharedWith = nil
+			for _, t := range ch.SharedTeamIDs {
+				r.SharedWith = append(r.SharedWith, analytics.TeamRef{ID: t, Name: fb.teams[t]})
+			}
+			return fw.PublicChannel(r)
+		})
+}
+
+const metadataQuery = `SELECT c.id, c.name, c.topic, c.purpose FROM channels AS c WHERE ` + publicChannels
+
+// metadata streams the metadata file of the public channels appearing at
+// the end of the day.
+func (fb *fileBuilder) metadata(ctx context.Context, tx pgx.Tx, fw *analytics.FileWriter) error {
+	return eachFetched(ctx, tx, metadataQuery+` ORDER BY c.id COLLATE "C"`, []any{dayEnd(fb.day)},
+		func(rows pgx.Rows, r *analytics.MetadataRow) error {
+			return rows.Scan(&r.ChannelID, &r.Name, &r.Topic, &r.Description)
+		},
+		func(r *analytics.MetadataRow) error {
+			r.Date = fb.day
+			return fw.Metadata(r)
+		})
+}
