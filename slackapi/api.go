@@ -59,6 +59,7 @@ type API struct {
 	table   map[string]*method
 
 	analytics backchannel.AnalyticsStore
+	activity  backchannel.MessageActivityStore // nil: messages.activity is feature_not_enabled
 	settle    time.Duration
 	retention Retention
 
@@ -83,6 +84,9 @@ func New(cfg Config) *API {
 	if as, ok := cfg.Store.(backchannel.AnalyticsStore); ok && a.analytics == nil {
 		a.analytics = as
 	}
+	// Like Analytics, but without a Config field: no server needs to
+	// serve message activity from anything but its store.
+	a.activity, _ = cfg.Store.(backchannel.MessageActivityStore)
 	a.settle = SettleOrDefault(cfg.Settle)
 	a.retention = cfg.Retention
 	a.table = make(map[string]*method)

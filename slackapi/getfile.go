@@ -29,8 +29,8 @@ func (a *API) analyticsGetFile(ctx context.Context, req *Request) (response, err
 		return nil, backchannel.Errorf("feature_not_enabled", "this store does not serve analytics")
 	}
 	u := req.User
-	if !u.IsAdmin && !u.IsOwner && !u.IsPrimaryOwner {
-		return nil, backchannel.Errorf("not_an_admin", "user %s is not an admin or owner", u.ID)
+	if err := requireAdmin(u); err != nil {
+		return nil, err
 	}
 	args, err := parseGetFileArgs(&req.Args)
 	if err != nil {

@@ -39,23 +39,29 @@ func TestGolden(t *testing.T) {
 	api, _ := testAPI(t, w)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := []byte(do(t, api, tt.c).body)
-			if !json.Valid(got) {
-				t.Fatalf("invalid JSON: %s", got)
-			}
-			path := filepath.Join("testdata", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if want = bytes.TrimSuffix(want, []byte("\n")); !bytes.Equal(got, want) {
-				t.Errorf("reply differs from %s\n got %s\nwant %s", path, got, want)
-			}
+			checkGolden(t, tt.name, []byte(do(t, api, tt.c).body))
 		})
+	}
+}
+
+// checkGolden compares a reply with testdata/<name>.golden (rewritten with
+// -update).
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	if !json.Valid(got) {
+		t.Fatalf("invalid JSON: %s", got)
+	}
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if want = bytes.TrimSuffix(want, []byte("\n")); !bytes.Equal(got, want) {
+		t.Errorf("reply differs from %s\n got %s\nwant %s", path, got, want)
 	}
 }

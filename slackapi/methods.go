@@ -83,6 +83,10 @@ func (a *API) methods() []*method {
 			name: "admin.analytics.getFile", verbs: get, json: true, tier: tier2, tokens: userToken,
 			scopes: []string{"admin.analytics:read"}, handle: a.analyticsGetFile,
 		},
+		{
+			name: "admin.analytics.messages.activity", verbs: get, json: true, tier: tier2, tokens: userToken,
+			scopes: []string{"admin.analytics:read"}, handle: a.messagesActivity,
+		},
 	}
 }
 
