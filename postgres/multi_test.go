@@ -1,7 +1,10 @@
 package postgres_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"slices"
 	"sync"
 	"testing"
 
@@ -187,4 +190,94 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// Analytics across processes: a day closed by one process is served by the
+// other at once, byte for byte; two processes closing the same days at once
+// produce one set of files (the per-day advisory lock), and a late event
+// applied through either is counted once.
+func TestCrossProcessAnalytics(t *testing.T) {
+	ctx := t.Context()
+	a, b := openPair(t)
+	ts := storetest.TS
+	day := backchannel.DayOfTS(mustTS(t, ts(1)))
+	apply := func(db *postgres.DB, evs ...backchannel.Event) {
+		t.Helper()
+		if _, err := db.Apply(ctx, number(evs...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(a, storetest.Channel("C1", backchannel.KindPublic), storetest.Message("C1", "W1", ts(1), "hi"))
+	if _, err := b.OpenAnalyticsFile(ctx, backchannel.FileMember, day); backchannel.ErrorCode(err) != backchannel.ENOTFOUND {
+		t.Fatalf("b opens an open day's file: %v", err)
+	}
+
+	// Both close the same days at once: together they close each once.
+	var wg sync.WaitGroup
+	closed := make([][]backchannel.Day, 2)
+	errs := make([]error, 2)
+	for i, db := range []*postgres.DB{a, b} {
+		wg.Add(1)
+		go func() { defer wg.Done(); closed[i], errs[i] = db.FinalizeDays(ctx, day+2) }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := append(append([]backchannel.Day{}, closed[0]...), closed[1]...)
+	slices.Sort(all)
+	if want := []backchannel.Day{day, day + 1, day + 2}; !slices.Equal(all, want) {
+		t.Fatalf("closed %v and %v, want each of %v once", closed[0], closed[1], want)
+	}
+	for _, kind := range []string{backchannel.FileMember, backchannel.FilePublicChannel, backchannel.FileMetadata} {
+		fa, fb := readAll(t, a, kind, day), readAll(t, b, kind, day)
+		if len(fa) == 0 || !bytes.Equal(fa, fb) {
+			t.Errorf("%s: a read %d bytes, b %d, not identical", kind, len(fa), len(fb))
+		}
+	}
+	if n := countRows(t, a, `SELECT count(*) FROM analytics_files`); n != 9 {
+		t.Errorf("%d stored files, want 9 (3 days × 3 kinds)", n)
+	}
+
+	// A late event through b is counted once, seen by a.
+	late := storetest.Message("C1", "W2", ts(2), "late")
+	apply(b, late)
+	apply(a, late)
+	if st, err := a.AnalyticsStatus(ctx); err != nil || st.LateEvents != 1 || st.LastClosed != day+2 {
+		t.Fatalf("a status after a late event through b: %+v, %v", st, err)
+	}
+}
+
+func mustTS(t *testing.T, s string) backchannel.TS {
+	t.Helper()
+	ts, err := backchannel.ParseTS(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func readAll(t *testing.T, db *postgres.DB, kind string, d backchannel.Day) []byte {
+	t.Helper()
+	rc, err := db.OpenAnalyticsFile(t.Context(), kind, d)
+	if err != nil {
+		t.Fatalf("OpenAnalyticsFile(%s, %s): %v", kind, d, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func countRows(t *testing.T, db *postgres.DB, query string) int64 {
+	t.Helper()
+	n, err := postgres.CountRows(t.Context(), db, query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
