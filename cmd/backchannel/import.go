@@ -14,28 +14,30 @@ import (
 	"github.com/backchannel/backchannel/ingest"
 )
 
-// importCmd loads an events NDJSON file (optionally gzipped, or stdin).
+// importCmd loads an events NDJSON file (optionally gzipped, or stdin), or a
+// Slack export (.zip or its folder; import_export.go).
 type importCmd struct{ env *cliEnv }
 
 func (c *importCmd) Name() string { return "import" }
 func (c *importCmd) Synopsis() string {
-	return "import events from FILE.ndjson[.gz] or - (stdin); idempotent"
+	return "import a Slack export (.zip or folder) or events from FILE.ndjson[.gz] or - (stdin); idempotent"
 }
 
 const importBatch = 5000
 
 func (c *importCmd) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet(c.env, "import", "import [--db DSN] FILE.ndjson[.gz]|-")
+	fs := newFlagSet(c.env, "import", "import [--db DSN] EXPORT.zip|EXPORT-FOLDER|FILE.ndjson[.gz]|-")
 	db := fs.String("db", defaultDB, "database: a SQLite file path or a postgres:// URL")
+	ex := exportFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return &usageError{"name one file: FILE.ndjson, FILE.ndjson.gz or - for stdin"}
+		return &usageError{"name one file or folder: a Slack export (EXPORT.zip or its folder), FILE.ndjson, FILE.ndjson.gz or - for stdin"}
 	}
 	path := fs.Arg(0)
-	if strings.HasSuffix(path, ".zip") || isDir(path) {
-		return fmt.Errorf("%s: importing a Slack export is not supported in this version; import events NDJSON", path)
+	if strings.HasSuffix(strings.ToLower(path), ".zip") || isDir(path) {
+		return c.runExport(ctx, *db, path, ex)
 	}
 	src, cleanup, err := c.spool(path)
 	if err != nil {
