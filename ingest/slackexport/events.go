@@ -42,7 +42,10 @@ type chanState struct {
 // the record and membership to the state channels.json describes.
 func (w *walker) conv(ctx context.Context, b *budget, c *conv, fileDone func(messages int)) error {
 	x := w.x
-	w.state, w.member, w.hash = chanState{}, map[string]bool{}, sha256.New()
+	// head sets the state as at creation; the check walks before it knows
+	// that, from the current record.
+	w.state = chanState{name: c.rec.Name, topic: string(c.rec.Topic), purpose: string(c.rec.Purpose)}
+	w.member, w.hash = map[string]bool{}, sha256.New()
 	if !w.check {
 		if err := w.head(c); err != nil {
 			return err

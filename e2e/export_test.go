@@ -1,0 +1,158 @@
+package e2e
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/ingest/slackexport"
+)
+
+// The real export of ingest/slackexport/testdata (slack-export-viewer, MIT).
+const exportFixture = "../ingest/slackexport/testdata/testarchive"
+
+// exportNow is just after the fixture's last day: the import closes its
+// days, not the years since.
+func exportNow() time.Time { return time.Date(2016, 4, 2, 0, 0, 0, 0, time.UTC) }
+
+// TestSlackGoReadsImportedExport imports the fixture (zip, then folder) and
+// reads every channel back through slack-go: exactly the export's messages,
+// thread replies aside, oldest to newest as the day files hold them.
+func TestSlackGoReadsImportedExport(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		srv := startServer(t, open, "off")
+		res, err := slackexport.Import(ctx, srv.Store, exportFixture+".zip", slackexport.Options{Now: exportNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Messages != 158 || res.Users != 4 || res.Channels != 2 || res.Accepted != res.Events {
+			t.Fatalf("import: %+v", res.Summary)
+		}
+		again, err := slackexport.Import(ctx, srv.Store, exportFixture, slackexport.Options{Now: exportNow, TeamName: "testarchive"})
+		if err != nil || again.Accepted != 0 || again.Duplicates != res.Events {
+			t.Fatalf("re-import from the folder: %+v %v", again, err)
+		}
+		tok := mintToken(t, srv.Store, "U0BMS113R", "T0BMHLSRH", false, "channels:history")
+		api := slack.New(tok, slack.OptionAPIURL(srv.APIURL()))
+		for id, folder := range map[string]string{"C0JGLMMNX": "enrique", "C0JL6CGQ2": "traveling-sailor"} {
+			want := readExportChannel(t, folder)
+			var got []slack.Message
+			cursor := ""
+			for {
+				page, err := api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: id, Cursor: cursor, Limit: 50})
+				if err != nil {
+					t.Fatalf("%s: %v", folder, err)
+				}
+				got = append(got, page.Messages...)
+				if !page.HasMore {
+					break
+				}
+				cursor = page.ResponseMetaData.NextCursor
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d messages through slack-go, %d in the export", folder, len(got), len(want))
+			}
+			for i, w := range want {
+				g := got[len(got)-1-i].Msg // history is newest first
+				if g.Timestamp != w.Timestamp || g.Type != w.Type || g.User != w.User || g.Text != w.Text ||
+					g.SubType != w.SubType || g.BotID != w.BotID || g.Username != w.Username || g.Inviter != w.Inviter ||
+					len(g.Attachments) != len(w.Attachments) || len(g.Files) != len(w.Files) || g.Upload != w.Upload {
+					t.Fatalf("%s message %d:\n got %+v\nwant %+v", folder, i, g, w)
+				}
+			}
+		}
+		checkPostedCounts(t, srv.Store)
+	})
+}
+
+// readExportChannel decodes a channel's day files with slack-go's own type.
+func readExportChannel(t *testing.T, folder string) []slack.Msg {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(exportFixture, folder, "*.json"))
+	sort.Strings(files)
+	var all []slack.Msg
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var day []slack.Msg
+		if err := json.Unmarshal(b, &day); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, day...)
+	}
+	return all
+}
+
+// checkPostedCounts compares the member file of 2016-03-26 with the
+// messages each person posted that day according to the export.
+func checkPostedCounts(t *testing.T, st backchannel.Store) {
+	t.Helper()
+	as, ok := st.(backchannel.AnalyticsStore)
+	if !ok {
+		t.Logf("%T does not implement backchannel.AnalyticsStore yet: member file not checked", st)
+		return
+	}
+	day, _ := backchannel.ParseDay("2016-03-26")
+	want := map[string]float64{"U0BMYT2FL": 0, "U0BMS113R": 0, "U0BMQB6JE": 0, "U0BMM2FEH": 0}
+	for _, folder := range []string{"enrique", "traveling-sailor"} {
+		for _, m := range readExportChannel(t, folder) {
+			ts, _ := backchannel.ParseTS(m.Timestamp)
+			if backchannel.DayOfTS(ts) == day && m.User != "" && m.BotID == "" &&
+				m.SubType != "channel_join" && m.SubType != "bot_message" {
+				want[m.User]++
+			}
+		}
+	}
+	rc, err := as.OpenAnalyticsFile(context.Background(), backchannel.FileMember, day)
+	if err != nil {
+		t.Fatalf("member file of %s: %v", day, err)
+	}
+	defer rc.Close()
+	got := map[string]float64{}
+	for _, l := range gunzipLines(t, rc) {
+		got[l["user_id"].(string)] = l["messages_posted_count"].(float64)
+	}
+	for u, n := range want {
+		if got[u] != n {
+			t.Errorf("member file %s: %s messages_posted_count %v, want %v (all: %v)", day, u, got[u], n, got)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("member file %s: %d members, want %d", day, len(got), len(want))
+	}
+}
+
+// gunzipLines reads a gzipped NDJSON file.
+func gunzipLines(t *testing.T, r io.Reader) []map[string]any {
+	t.Helper()
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	sc := bufio.NewScanner(zr)
+	for sc.Scan() {
+		var l map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, l)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
