@@ -59,10 +59,10 @@ func (b *batch) row(k msgKey) *msgRow {
 
 // apply stores one batch. It runs inside the request's savepoint; any error
 // rolls the savepoint back, so the batch is all or nothing.
-func (w *writer) apply(ctx context.Context, events []backchannel.Event, t *touched) (backchannel.ApplyResult, error) {
+func (w *writer) apply(ctx context.Context, events []backchannel.Event, p *prepared, t *touched) (backchannel.ApplyResult, error) {
 	var res backchannel.ApplyResult
-	b := &batch{w: w, t: t, rows: make(map[msgKey]*msgRow), now: w.db.now().UnixMicro(), decorated: make(map[msgKey]bool)}
-	if err := b.logEvents(ctx, events); err != nil {
+	b := &batch{w: w, t: t, rows: make(map[msgKey]*msgRow), now: p.now, decorated: make(map[msgKey]bool)}
+	if err := b.logEvents(ctx, events, p); err != nil {
 		return res, err
 	}
 	for _, s := range b.seq {

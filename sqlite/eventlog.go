@@ -23,7 +23,7 @@ func slotOf(k *[32]byte) int64 { return int64(binary.BigEndian.Uint64(k[:8])) }
 // INSERT … ON CONFLICT DO NOTHING. When every row of a chunk went in (the
 // rule: new events), that is all. Otherwise the chunk's slots are read back
 // and each event that did not get its slot is resolved exactly (resolve).
-func (b *batch) logEvents(ctx context.Context, events []backchannel.Event) error {
+func (b *batch) logEvents(ctx context.Context, events []backchannel.Event, p *prepared) error {
 	w := b.w
 	if w.seq < 0 {
 		if err := w.conn.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&w.seq); err != nil {
@@ -31,16 +31,8 @@ func (b *batch) logEvents(ctx context.Context, events []backchannel.Event) error
 		}
 	}
 	b.seq = make([]int64, len(events))
-	seen := make(map[[32]byte]struct{}, len(events))
 	base := w.seq
-	idx := make([]int, 0, len(events)) // event index of seq base+1+j
-	for i := range events {
-		if _, dup := seen[events[i].Key]; dup {
-			continue
-		}
-		seen[events[i].Key] = struct{}{}
-		idx = append(idx, i)
-	}
+	idx := p.idx // event index of seq base+1+j
 	w.seq += int64(len(idx))
 	keyOf := func(seq int64) ([]byte, error) {
 		if seq > base && seq <= base+int64(len(idx)) {
@@ -54,12 +46,10 @@ func (b *batch) logEvents(ctx context.Context, events []backchannel.Event) error
 	}
 
 	args := make([]any, 0, 1+chunkRows)
-	for lo := 0; lo < len(idx); lo += chunkRows {
-		chunk := idx[lo:min(lo+chunkRows, len(idx))]
-		args = append(args[:0], base+int64(lo)+1) // seq of the chunk's first row
-		for _, i := range chunk {
-			args = append(args, slotOf(&events[i].Key))
-		}
+	for lo, k := 0, 0; lo < len(idx); lo += k {
+		k = chunkLen(len(idx) - lo)
+		chunk := idx[lo : lo+k]
+		args = append(append(args[:0], base+int64(lo)+1), p.slots[lo:lo+k]...) // seq of the chunk's first row, slots
 		n, err := w.execValues(ctx, `INSERT INTO event_keys (seq, slot)`, `(@+#,?)`, `ON CONFLICT (slot) DO NOTHING`, 1, len(chunk), args)
 		if err != nil {
 			return fmt.Errorf("claim event keys: %w", err)
@@ -74,46 +64,32 @@ func (b *batch) logEvents(ctx context.Context, events []backchannel.Event) error
 			return err
 		}
 	}
-	return b.appendLog(ctx, events)
+	return b.appendLog(ctx, base, p)
 }
 
 // appendLog inserts the new events into the log, in runs of consecutive seqs
-// so that seq is computed rather than bound.
-func (b *batch) appendLog(ctx context.Context, events []backchannel.Event) error {
+// (new events consecutive in p.idx) so that seq is computed rather than bound.
+func (b *batch) appendLog(ctx context.Context, base int64, p *prepared) error {
 	args := make([]any, 0, 1+chunkRows*5)
-	var first, last int64
-	n := 0
-	flush := func() error {
-		if n == 0 {
-			return nil
-		}
-		args[0] = first
-		_, err := b.w.execValues(ctx, `INSERT INTO events (seq, key, type, event_ts, ingested_at, raw)`, `(@+#,?,?,?,?,?)`, ``, 1, n, args)
-		args, n = args[:1], 0
-		if err != nil {
-			return fmt.Errorf("log events: %w", err)
-		}
-		return nil
-	}
-	args = append(args, nil)
-	for i, s := range b.seq {
-		if s == 0 {
+	for j := 0; j < len(p.idx); {
+		if b.seq[p.idx[j]] == 0 {
+			j++
 			continue
 		}
-		if n == chunkRows || (n > 0 && s != last+1) {
-			if err := flush(); err != nil {
-				return err
+		end := j + 1
+		for end < len(p.idx) && b.seq[p.idx[end]] != 0 {
+			end++
+		}
+		for j < end {
+			k := chunkLen(end - j)
+			args = append(append(args[:0], base+int64(j)+1), p.logRows[j*5:(j+k)*5]...)
+			if _, err := b.w.execValues(ctx, `INSERT INTO events (seq, key, type, event_ts, ingested_at, raw)`, `(@+#,?,?,?,?,?)`, ``, 1, k, args); err != nil {
+				return fmt.Errorf("log events: %w", err)
 			}
+			j += k
 		}
-		if n == 0 {
-			first = s
-		}
-		ev := &events[i]
-		args = append(args, ev.Key[:], ev.Type, int64(ev.EventTS), b.now, ev.Raw)
-		last = s
-		n++
 	}
-	return flush()
+	return nil
 }
 
 // resolveChunk handles a chunk in which some events did not get their slot:

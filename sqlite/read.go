@@ -15,7 +15,7 @@ func (db *DB) Apply(ctx context.Context, events []backchannel.Event) (backchanne
 	if len(events) == 0 {
 		return backchannel.ApplyResult{}, nil
 	}
-	r := &writeReq{ctx: ctx, events: events, done: make(chan struct{})}
+	r := &writeReq{ctx: ctx, events: events, prep: prepare(events, db.now().UnixMicro()), done: make(chan struct{})}
 	if err := db.send(ctx, r); err != nil {
 		return backchannel.ApplyResult{}, err
 	}

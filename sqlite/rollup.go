@@ -171,7 +171,7 @@ func (w *writer) writeDistinct(ctx context.Context, agg *analytics.Batch) error 
 	ks := agg.SortedDistinct()
 	args := make([]any, 0, 4*min(len(ks), chunkRows))
 	for len(ks) > 0 {
-		n := min(len(ks), chunkRows)
+		n := chunkLen(len(ks))
 		args = args[:0]
 		for _, k := range ks[:n] {
 			args = append(args, int64(k.Day), k.Channel, int(k.Kind), k.User)

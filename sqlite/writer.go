@@ -24,6 +24,7 @@ var errClosed = errors.New("sqlite: store is closed")
 type writeReq struct {
 	ctx    context.Context
 	events []backchannel.Event
+	prep   *prepared // with events: see prepare
 	fn     func(context.Context, *writer) error
 
 	res     backchannel.ApplyResult
@@ -250,7 +251,7 @@ func (w *writer) run(r *writeReq) error {
 	if r.fn != nil {
 		err = r.fn(ctx, w)
 	} else {
-		r.res, err = w.apply(ctx, r.events, &r.touched)
+		r.res, err = w.apply(ctx, r.events, r.prep, &r.touched)
 	}
 	if err != nil {
 		r.touched = touched{}
