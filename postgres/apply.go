@@ -96,6 +96,7 @@ func (b *batch) apply(ctx context.Context) error {
 	// and version rows they lock are the batch's hottest.
 	final := &pgx.Batch{}
 	queueRollups(final, b.ru.agg, true)
+	b.queueActivity(final)
 	b.queueVersions(final)
 	if final.Len() == 0 {
 		return nil
@@ -214,6 +215,7 @@ func (b *batch) prelude(ctx context.Context) error {
 		})
 	}
 	b.ru.queueContext(q, b.events)
+	b.queueActOld(q)
 	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
 		return fmt.Errorf("prelude: %w", err)
 	}

@@ -15,3 +15,7 @@ func Exec(ctx context.Context, db *DB, sql string, args ...any) error {
 	_, err := db.pool.Exec(ctx, sql, args...)
 	return err
 }
+
+// DisableMessageActivity stops Apply from maintaining the messages.activity
+// counters (benchmarks only: what they cost at ingest).
+func DisableMessageActivity(db *DB) { db.noActivity = true }

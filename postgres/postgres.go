@@ -45,6 +45,10 @@ type DB struct {
 	// known holds channels that exist in committed state. Channels are never
 	// deleted, so an entry never goes stale, whichever process created it.
 	known sync.Map // string → struct{}
+
+	// noActivity skips the messages.activity counters (benchmarks only:
+	// the cost they add to ingest; see export_test.go).
+	noActivity bool
 }
 
 // Option configures Open.

@@ -17,6 +17,10 @@ type rollups struct {
 	agg   *analytics.Batch
 	chans map[string]chanInfo // the channel records the events name
 	bots  map[string]bool     // user id → is_bot, for users the store knows
+
+	people map[string]analytics.Person // user id → department and team, for messages.activity
+	act    *analytics.ActBatch         // the batch's messages.activity bits (activity.go)
+	actOld map[analytics.ActKey]analytics.ActBits
 }
 
 type chanInfo struct {
@@ -25,14 +29,18 @@ type chanInfo struct {
 }
 
 func newRollups() rollups {
-	return rollups{agg: analytics.NewBatch(), chans: map[string]chanInfo{}, bots: map[string]bool{}}
+	return rollups{agg: analytics.NewBatch(), chans: map[string]chanInfo{}, bots: map[string]bool{},
+		people: map[string]analytics.Person{}, act: analytics.NewActBatch(), actOld: map[analytics.ActKey]analytics.ActBits{}}
 }
 
 func (ru *rollups) noteChannel(c *backchannel.Channel) {
 	ru.chans[c.ID] = chanInfo{kind: c.Kind, shared: c.IsExternallyShared()}
 }
 
-func (ru *rollups) noteUser(u *backchannel.User) { ru.bots[u.ID] = u.IsBot }
+func (ru *rollups) noteUser(u *backchannel.User) {
+	ru.bots[u.ID] = u.IsBot
+	ru.people[u.ID] = analytics.Person{Department: u.Department, Team: u.TeamID}
+}
 
 // queueContext queues on q the reads of the channel and user records that
 // events with a day name; directory events of the batch then update them
@@ -59,14 +67,16 @@ func (ru *rollups) queueContextKeys(q *pgx.Batch, chs, users []string) {
 		})
 	}
 	if len(users) > 0 {
-		q.Queue(`SELECT id, is_bot FROM users WHERE id = ANY($1)`, users).Query(func(rows pgx.Rows) error {
+		q.Queue(`SELECT id, is_bot, department, team_id FROM users WHERE id = ANY($1)`, users).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id string
 				var bot bool
-				if err := rows.Scan(&id, &bot); err != nil {
+				var p analytics.Person
+				if err := rows.Scan(&id, &bot, &p.Department, &p.Team); err != nil {
 					return err
 				}
 				ru.bots[id] = bot
+				ru.people[id] = p
 			}
 			return rows.Err()
 		})
@@ -106,6 +116,10 @@ func (b *batch) rollup(ev *backchannel.Event) {
 		c.NewMessage = !b.row(msgKey{ev.ChannelID, ev.TS}).present
 	}
 	b.ru.agg.Add(&f, &c)
+	if !b.db.noActivity {
+		b.ru.act.Add(analytics.ActKey{ActMessage: analytics.ActMessage{Channel: ev.ChannelID, TS: ev.TS}, User: ev.UserID},
+			analytics.ActBitsOf(&f, &c), b.ru.people[ev.UserID])
+	}
 }
 
 // dayLock is the advisory lock of one analytics day: Apply holds it shared

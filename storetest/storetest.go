@@ -41,6 +41,8 @@ func Run(t *testing.T, open func(t *testing.T) backchannel.Store) {
 		{"Tokens", testTokens},
 		{"AnalyticsFiles", testAnalyticsFiles},
 		{"AnalyticsRebuild", testAnalyticsRebuild},
+		{"ActivityProperty", testActivityProperty},
+		{"ActivityBounds", testActivityBounds},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,256 @@
+package analytics
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/backchannel/backchannel"
+)
+
+// The messages.activity rules: every count of a message's activity is of
+// distinct people, kept exact at ingest by one bit per (message, user,
+// action). A store remembers each (message, user)'s bits; when an event sets
+// a bit the store did not hold, and only then, the message's counters, its
+// client counter and its department and team rows grow by one. So repeats
+// and replays change nothing, and nothing ever un-counts (a removed reaction
+// leaves its bit set). docs/analytics.md defines every count in words.
+
+// ActBits are what one user has done to one message.
+type ActBits uint8
+
+const (
+	ActViewed  ActBits = 1 << iota // message_viewed, any client
+	ActReacted                     // reaction_added
+	ActShared                      // message_shared
+	ActClicked                     // message_clicked
+	ActDesktop                     // message_viewed from the desktop app
+	ActMobile                      // message_viewed from ios or android
+	ActWeb                         // message_viewed from the web
+)
+
+// actCounted are the bits counted per department and per team.
+var actCounted = [4]ActBits{ActViewed, ActReacted, ActShared, ActClicked}
+
+// ActBitsOf is the bits an event sets: 0 for events that are not about a
+// message, and for bots and apps (not people). Reaction removals set
+// nothing: they never un-count.
+func ActBitsOf(f *Fact, c *Context) ActBits {
+	if f.Channel == "" || f.TS == 0 || !isHuman(f, c) {
+		return 0
+	}
+	switch f.Type {
+	case backchannel.EvMessageViewed:
+		switch f.Client {
+		case "desktop":
+			return ActViewed | ActDesktop
+		case "ios", "android":
+			return ActViewed | ActMobile
+		case "web":
+			return ActViewed | ActWeb
+		}
+		return ActViewed // an unknown client counts in the total only
+	case backchannel.EvReactionAdded:
+		return ActReacted
+	case backchannel.EvMessageShared:
+		return ActShared
+	case backchannel.EvMessageClicked:
+		return ActClicked
+	}
+	return 0
+}
+
+// ActMessage keys a message's counters; the message need not be stored yet
+// (its counters wait for it).
+type ActMessage struct {
+	Channel string
+	TS      backchannel.TS
+}
+
+// ActKey keys one (message, user)'s bits.
+type ActKey struct {
+	ActMessage
+	User string
+}
+
+// Person is who a user is for the breakdowns, as of a moment: "" when the
+// user has no department (counted only in the totals) or no known team.
+type Person struct {
+	Department, Team string
+}
+
+// Group kinds of ActGroup rows.
+const (
+	GroupDepartment uint8 = 1 // unique_stats_by_department
+	GroupTeam       uint8 = 2 // unique_stats_by_org
+)
+
+// ActGroup keys a message's department or team row.
+type ActGroup struct {
+	ActMessage
+	Kind uint8 // GroupDepartment | GroupTeam
+	Name string
+}
+
+// MessageCounts is a message's counter row. Merge rule: every field adds.
+type MessageCounts struct {
+	backchannel.ActivityCounts
+	Desktop, Mobile, Web int64
+}
+
+// actEntry is what a batch did to one (message, user): the bits it set and,
+// for each counted bit, who the user was when the batch first set it.
+type actEntry struct {
+	bits ActBits
+	who  [4]Person
+}
+
+// ActBatch aggregates a batch's activity in memory, in event order. A store
+// reads the bits it holds for Keys, then writes what Deltas returns.
+type ActBatch struct {
+	entries map[ActKey]*actEntry
+	order   []ActKey
+}
+
+// NewActBatch returns an empty batch.
+func NewActBatch() *ActBatch { return &ActBatch{entries: map[ActKey]*actEntry{}} }
+
+// Add records that user k.User, who is p at this point of the batch, set
+// bits on k's message.
+func (b *ActBatch) Add(k ActKey, bits ActBits, p Person) {
+	if bits == 0 {
+		return
+	}
+	e := b.entries[k]
+	if e == nil {
+		e = &actEntry{}
+		b.entries[k] = e
+		b.order = append(b.order, k)
+	}
+	for i, bit := range actCounted {
+		if bits&bit != 0 && e.bits&bit == 0 {
+			e.who[i] = p // the first touch in the batch; Deltas drops it if the store had it
+		}
+	}
+	e.bits |= bits
+}
+
+// Empty reports whether the batch set no bits.
+func (b *ActBatch) Empty() bool { return len(b.order) == 0 }
+
+// Keys lists the (message, user)s of the batch in key order, so that
+// stores read and lock rows in the same order.
+func (b *ActBatch) Keys() []ActKey {
+	keys := slices.Clone(b.order)
+	slices.SortFunc(keys, compareActKey)
+	return keys
+}
+
+func compareActKey(a, b ActKey) int {
+	return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.TS, b.TS), cmp.Compare(a.User, b.User))
+}
+
+// ActBitsRow is the new value of one (message, user)'s bits.
+type ActBitsRow struct {
+	ActKey
+	Bits ActBits
+}
+
+// ActDeltas is what a batch changes, each slice in key order: the bits rows
+// that gained a bit (written as old | new) and the increments of message and
+// group rows. Only bits the store did not hold count.
+type ActDeltas struct {
+	Bits     []ActBitsRow
+	Messages []ActMessage
+	Counts   []MessageCounts // Counts[i] is Messages[i]'s increment
+	Groups   []ActGroup
+	Group    []backchannel.ActivityCounts // Group[i] is Groups[i]'s increment
+}
+
+// Empty reports whether nothing changes.
+func (d *ActDeltas) Empty() bool { return len(d.Bits) == 0 }
+
+// Deltas computes the batch's changes given the bits the store holds (old;
+// a missing key is 0).
+func (b *ActBatch) Deltas(old map[ActKey]ActBits) ActDeltas {
+	var d ActDeltas
+	msgs := map[ActMessage]*MessageCounts{}
+	groups := map[ActGroup]*backchannel.ActivityCounts{}
+	bump := func(g ActGroup, i int) {
+		c := groups[g]
+		if c == nil {
+			c = &backchannel.ActivityCounts{}
+			groups[g] = c
+		}
+		*countOf(c, i)++
+	}
+	for _, k := range b.Keys() {
+		e := b.entries[k]
+		was := old[k]
+		gained := e.bits &^ was
+		if gained == 0 {
+			continue
+		}
+		d.Bits = append(d.Bits, ActBitsRow{ActKey: k, Bits: was | e.bits})
+		m := msgs[k.ActMessage]
+		if m == nil {
+			m = &MessageCounts{}
+			msgs[k.ActMessage] = m
+		}
+		for i, bit := range actCounted {
+			if gained&bit == 0 {
+				continue
+			}
+			*countOf(&m.ActivityCounts, i)++
+			if p := e.who[i]; p.Department != "" {
+				bump(ActGroup{k.ActMessage, GroupDepartment, p.Department}, i)
+			}
+			if p := e.who[i]; p.Team != "" {
+				bump(ActGroup{k.ActMessage, GroupTeam, p.Team}, i)
+			}
+		}
+		for _, c := range [...]struct {
+			bit ActBits
+			n   *int64
+		}{{ActDesktop, &m.Desktop}, {ActMobile, &m.Mobile}, {ActWeb, &m.Web}} {
+			if gained&c.bit != 0 {
+				*c.n++
+			}
+		}
+	}
+	for k := range msgs {
+		d.Messages = append(d.Messages, k)
+	}
+	slices.SortFunc(d.Messages, func(a, b ActMessage) int {
+		return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.TS, b.TS))
+	})
+	for _, k := range d.Messages {
+		d.Counts = append(d.Counts, *msgs[k])
+	}
+	for k := range groups {
+		d.Groups = append(d.Groups, k)
+	}
+	slices.SortFunc(d.Groups, func(a, b ActGroup) int {
+		return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.TS, b.TS),
+			cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+	})
+	for _, k := range d.Groups {
+		d.Group = append(d.Group, *groups[k])
+	}
+	return d
+}
+
+// countOf is the counter of actCounted[i].
+func countOf(c *backchannel.ActivityCounts, i int) *int64 {
+	return [4]*int64{&c.Views, &c.Reactions, &c.Shares, &c.Clicks}[i]
+}
+
+// SortActivity puts a message's breakdowns in the contract's order: by
+// views descending, then department name or team id ascending.
+func SortActivity(m *backchannel.MessageActivity) {
+	slices.SortFunc(m.ByDepartment, func(a, b backchannel.DepartmentActivity) int {
+		return cmp.Or(cmp.Compare(b.Views, a.Views), cmp.Compare(a.Department, b.Department))
+	})
+	slices.SortFunc(m.ByTeam, func(a, b backchannel.TeamActivity) int {
+		return cmp.Or(cmp.Compare(b.Views, a.Views), cmp.Compare(a.TeamID, b.TeamID))
+	})
+}
