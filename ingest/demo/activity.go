@@ -29,6 +29,7 @@ type activity struct {
 	recent [][]msgRef // per conversation, top-level messages of the last week, by ts
 	weight []float64  // per conversation: how much it draws readers
 	active []bool     // per person: active today
+	broad  *broad     // announcements read org-wide (announce.go)
 }
 
 // slot is one membership of a person, with their read position.
@@ -81,6 +82,7 @@ func newActivity(h *history) *activity {
 			a.slots[m.user] = append(a.slots[m.user], s)
 		}
 	}
+	a.broad = newBroad(a)
 	return a
 }
 
@@ -89,6 +91,7 @@ func (a *activity) posted(ci, u int, ts, thread, gone backchannel.TS) {
 	if thread != 0 {
 		return
 	}
+	a.broad.posted(ci, ts, gone)
 	a.recent[ci] = append(a.recent[ci], msgRef{ts: ts, gone: gone, author: u})
 }
 
@@ -158,6 +161,7 @@ func (a *activity) day(day time.Time, weekend bool) {
 // than a week (nobody scrolls back further in the demo).
 func (a *activity) settle(day time.Time) {
 	horizon := backchannel.TSFromTime(day.Add(-7 * 24 * time.Hour))
+	a.broad.settle(horizon)
 	for ci, refs := range a.recent {
 		// A day's messages are generated in random order; the week
 		// before is sorted already, so this is cheap.
@@ -196,7 +200,7 @@ func (a *activity) session(u int, t backchannel.TS, client string) {
 			cand, cum = append(cand, k), append(cum, total)
 		}
 	}
-	at := t
+	at := a.readBroad(u, t, client)
 	// A third of the sessions are a glance: the app opened, notifications
 	// checked, nothing read in full.
 	if len(cand) == 0 || a.rng.IntN(100) < 33 {
