@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/analytics"
@@ -75,6 +77,11 @@ func (db *DB) closeDay(ctx context.Context, tx pgx.Tx, d backchannel.Day, rewrit
 	if (closedAt != nil) != rewrite {
 		return false, nil // closed already (by this or another process), or (rewrite) never closed
 	}
+	// The files' queries read whole tables through cursors: plan them for
+	// all their rows (hash joins, not nested loops) and sort in memory.
+	if _, err := tx.Exec(ctx, `SET LOCAL cursor_tuple_fraction = 1; SET LOCAL work_mem = '64MB'`); err != nil {
+		return false, fmt.Errorf("settings: %w", err)
+	}
 	fb, err := newFileBuilder(ctx, tx, d)
 	if err != nil {
 		return false, err
@@ -101,37 +108,57 @@ func (db *DB) closeDay(ctx context.Context, tx pgx.Tx, d backchannel.Day, rewrit
 // storeFile streams one file from SQL through the encoder and gzip into
 // chunk rows of a new generation, then makes it the file's current one.
 // The generation before stays, so a download that opened it can finish;
-// older ones go.
+// older ones go. Encoding and compression run on their own goroutine while
+// this one fetches the next rows (encodeFetched); the chunks they produce are
+// written by this goroutine, which owns the transaction, between fetches.
 func storeFile(ctx context.Context, tx pgx.Tx, d backchannel.Day, kind string, fb *fileBuilder) error {
 	var gen int64
 	if err := tx.QueryRow(ctx, `SELECT nextval('analytics_gen')`).Scan(&gen); err != nil {
 		return fmt.Errorf("generation: %w", err)
 	}
 	var size int64
+	out := &chunkQueue{}
 	ck := &analytics.Chunker{Size: analytics.ChunkSize, Store: func(i int, b []byte) error {
 		size += int64(len(b))
-		_, err := tx.Exec(ctx, `INSERT INTO analytics_chunks (day, kind, gen, chunk, data) VALUES ($1, $2, $3, $4, $5)`,
-			int32(d), kind, gen, i, b)
-		return err
+		out.add(i, bytes.Clone(b))
+		return nil
 	}}
 	fw := analytics.NewFileWriter(ck)
+	store := func() error {
+		q := &pgx.Batch{}
+		for _, c := range out.take() {
+			q.Queue(`INSERT INTO analytics_chunks (day, kind, gen, chunk, data) VALUES ($1, $2, $3, $4, $5)`,
+				int32(d), kind, gen, c.i, c.b)
+		}
+		if q.Len() == 0 {
+			return nil
+		}
+		if err := tx.SendBatch(ctx, q).Close(); err != nil {
+			return fmt.Errorf("store chunk: %w", err)
+		}
+		return nil
+	}
 	var err error
 	switch kind {
 	case backchannel.FileMember:
-		err = fb.members(ctx, tx, fw)
+		err = fb.members(ctx, tx, fw, store)
 	case backchannel.FilePublicChannel:
-		err = fb.channels(ctx, tx, fw)
+		err = fb.channels(ctx, tx, fw, store)
 	default:
-		err = fb.metadata(ctx, tx, fw)
+		err = fb.metadata(ctx, tx, fw, store)
 	}
 	if err != nil {
 		return err
 	}
+	// The encoder goroutine has finished: the rest runs on this one.
 	if err := fw.Close(); err != nil {
 		return err
 	}
 	if err := ck.Close(); err != nil {
-		return fmt.Errorf("store chunk: %w", err)
+		return err
+	}
+	if err := store(); err != nil {
+		return err
 	}
 	var prev *int64
 	err = tx.QueryRow(ctx, `WITH old AS (SELECT gen FROM analytics_files WHERE day = $1 AND kind = $2)
@@ -234,6 +261,103 @@ func eachFetched[T any](ctx context.Context, tx pgx.Tx, query string, args []any
 	return nil
 }
 
+// chunkQueue holds the chunks the encoder produced and the transaction's
+// goroutine has not stored yet.
+type chunkQueue struct {
+	mu   sync.Mutex
+	list []queuedChunk
+}
+
+type queuedChunk struct {
+	i int
+	b []byte
+}
+
+func (q *chunkQueue) add(i int, b []byte) {
+	q.mu.Lock()
+	q.list = append(q.list, queuedChunk{i, b})
+	q.mu.Unlock()
+}
+
+func (q *chunkQueue) take() []queuedChunk {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	l := q.list
+	q.list = nil
+	return l
+}
+
+// encodeFetched streams the rows of query through a cursor, fetchRows at a
+// time, like eachFetched, but hands them to use on another goroutine, so that encoding one
+// page overlaps fetching the next. Before each fetch, store writes what use
+// produced so far (the chunks of the file being built) on the same
+// transaction — a connection cannot write while a result is still being
+// read. At most two pages wait for use, so neither the rows nor the file
+// are ever all in memory. When it returns, use has returned for every row.
+func encodeFetched[T any](ctx context.Context, tx pgx.Tx, query string, args []any, scan func(pgx.Rows, *T) error,
+	use func(*T) error, store func() error) error {
+	if _, err := tx.Exec(ctx, `DECLARE analytics_rows NO SCROLL CURSOR FOR `+query, args...); err != nil {
+		return fmt.Errorf("declare cursor: %w", err)
+	}
+	pages := make(chan []T, 1)
+	used := make(chan error, 1)
+	go func() {
+		var err error
+		for page := range pages {
+			for i := range page {
+				if err != nil {
+					break // drain: the fetching side stops at its next send
+				}
+				err = use(&page[i])
+			}
+		}
+		used <- err
+	}()
+	err := fetchPages(ctx, tx, pages, used, scan, store)
+	close(pages)
+	if uerr := <-used; err == nil {
+		err = uerr
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `CLOSE analytics_rows`); err != nil {
+		return fmt.Errorf("close cursor: %w", err)
+	}
+	return nil
+}
+
+// fetchPages fetches analytics_rows into pages until the cursor is done,
+// storing what the encoder produced before each fetch.
+func fetchPages[T any](ctx context.Context, tx pgx.Tx, pages chan<- []T, used <-chan error,
+	scan func(pgx.Rows, *T) error, store func() error) error {
+	for {
+		if err := store(); err != nil {
+			return err
+		}
+		page := make([]T, 0, fetchRows)
+		// The same FETCH text returns other columns for another cursor:
+		// describe it each time instead of using a cached description.
+		err := each(ctx, tx, fmt.Sprintf(`FETCH %d FROM analytics_rows`, fetchRows), []any{pgx.QueryExecModeDescribeExec}, func(rows pgx.Rows) error {
+			page = append(page, *new(T))
+			return scan(rows, &page[len(page)-1])
+		})
+		if err != nil {
+			return fmt.Errorf("fetch: %w", err)
+		}
+		select {
+		case pages <- page:
+		case err := <-used: // use failed and stopped reading
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if len(page) < fetchRows {
+			return nil
+		}
+	}
+}
+
 // memberCounts counts, per channel, the people who are members at the end
 // of d (total, full, guest): those whose last join or leave before then is
 // a join. Bots are not counted; a user the directory does not know is a
@@ -271,14 +395,26 @@ type memberLine struct {
 
 // members streams the member file: every non-bot user existing on the day,
 // by user_id (byte order), with its member-day row and billable status.
-func (fb *fileBuilder) members(ctx context.Context, tx pgx.Tx, fw *analytics.FileWriter) error {
-	return eachFetched(ctx, tx, `SELECT u.id, u.email, u.employee_number, u.is_guest, u.guest_type, u.created_at,
-		coalesce(m.messages, 0), coalesce(m.channel_messages, 0), coalesce(m.reactions, 0), coalesce(m.files, 0),
-		coalesce(m.slack_calls, 0), coalesce(m.huddles, 0), coalesce(m.third_party_calls, 0), coalesce(m.searches, 0),
-		coalesce(m.flags, 0::smallint),
-		EXISTS (SELECT 1 FROM member_days AS a WHERE a.user_id = u.id AND a.day BETWEEN $1::integer - 13 AND $1::integer
-			AND a.flags & 1 <> 0)
-		FROM users AS u LEFT JOIN member_days AS m ON m.user_id = u.id AND m.day = $1::integer
+func (fb *fileBuilder) members(ctx context.Context, tx pgx.Tx, fw *analytics.FileWriter, store func() error) error {
+	// One pass over the 14 days' member_days rows (BRIN on day), grouped
+	// per user: the day's counters and whether the user was active in any
+	// of them, hash-joined to the users.
+	return encodeFetched(ctx, tx, `SELECT u.id, u.email, u.employee_number, u.is_guest, u.guest_type, u.created_at,
+		coalesce(a.messages, 0), coalesce(a.channel_messages, 0), coalesce(a.reactions, 0), coalesce(a.files, 0),
+		coalesce(a.slack_calls, 0), coalesce(a.huddles, 0), coalesce(a.third_party_calls, 0), coalesce(a.searches, 0),
+		coalesce(a.flags, 0::smallint), coalesce(a.active14, false)
+		FROM users AS u LEFT JOIN (SELECT user_id,
+				max(messages) FILTER (WHERE day = $1::integer) AS messages,
+				max(channel_messages) FILTER (WHERE day = $1::integer) AS channel_messages,
+				max(reactions) FILTER (WHERE day = $1::integer) AS reactions,
+				max(files) FILTER (WHERE day = $1::integer) AS files,
+				max(slack_calls) FILTER (WHERE day = $1::integer) AS slack_calls,
+				max(huddles) FILTER (WHERE day = $1::integer) AS huddles,
+				max(third_party_calls) FILTER (WHERE day = $1::integer) AS third_party_calls,
+				max(searches) FILTER (WHERE day = $1::integer) AS searches,
+				bit_or(flags) FILTER (WHERE day = $1::integer) AS flags,
+				bool_or(flags & 1 <> 0) AS active14
+			FROM member_days WHERE day BETWEEN $1::integer - 13 AND $1::integer GROUP BY user_id) AS a ON a.user_id = u.id
 		WHERE NOT u.is_bot AND u.created_at < $2::bigint AND (u.deleted_at IS NULL OR u.deleted_at >= $3::bigint)
 		ORDER BY u.id COLLATE "C"`, []any{int32(fb.day), dayEnd(fb.day), dayStart(fb.day)},
 		func(rows pgx.Rows, l *memberLine) error {
@@ -296,7 +432,7 @@ func (fb *fileBuilder) members(ctx context.Context, tx pgx.Tx, fw *analytics.Fil
 			r.Billable = l.active14 && !(r.IsGuest && l.guestType == "single_channel")
 			r.DateClaimed = l.created / 1_000_000
 			return fw.Member(r)
-		})
+		}, store)
 }
 
 // publicChannels selects the public channels that appear on a day ($1, its
@@ -313,8 +449,8 @@ type channelLine struct {
 }
 
 // channels streams the public_channel file, by channel_id (byte order).
-func (fb *fileBuilder) channels(ctx context.Context, tx pgx.Tx, fw *analytics.FileWriter) error {
-	return eachFetched(ctx, tx, `SELECT c.id, c.team_id, c.created_at, c.shared_team_ids, c.external_orgs::text, c.is_org_wide,
+func (fb *fileBuilder) channels(ctx context.Context, tx pgx.Tx, fw *analytics.FileWriter, store func() error) error {
+	return encodeFetched(ctx, tx, `SELECT c.id, c.team_id, c.created_at, c.shared_team_ids, c.external_orgs::text, c.is_org_wide,
 		coalesce(cd.messages, 0), coalesce(cd.member_messages, 0), coalesce(cd.reactions, 0),
 		coalesce(cd.viewers, 0), coalesce(cd.posters, 0),
 		coalesce((SELECT max(x.last_ts) FROM channel_days AS x WHERE x.channel_id = c.id AND x.day <= $2::integer), 0)
@@ -345,20 +481,20 @@ func (fb *fileBuilder) channels(ctx context.Context, tx pgx.Tx, fw *analytics.Fi
 				r.SharedWith = append(r.SharedWith, analytics.TeamRef{ID: t, Name: fb.teams[t]})
 			}
 			return fw.PublicChannel(r)
-		})
+		}, store)
 }
 
 const metadataQuery = `SELECT c.id, c.name, c.topic, c.purpose FROM channels AS c WHERE ` + publicChannels
 
 // metadata streams the metadata file of the public channels appearing at
 // the end of the day.
-func (fb *fileBuilder) metadata(ctx context.Context, tx pgx.Tx, fw *analytics.FileWriter) error {
-	return eachFetched(ctx, tx, metadataQuery+` ORDER BY c.id COLLATE "C"`, []any{dayEnd(fb.day)},
+func (fb *fileBuilder) metadata(ctx context.Context, tx pgx.Tx, fw *analytics.FileWriter, store func() error) error {
+	return encodeFetched(ctx, tx, metadataQuery+` ORDER BY c.id COLLATE "C"`, []any{dayEnd(fb.day)},
 		func(rows pgx.Rows, r *analytics.MetadataRow) error {
 			return rows.Scan(&r.ChannelID, &r.Name, &r.Topic, &r.Description)
 		},
 		func(r *analytics.MetadataRow) error {
 			r.Date = fb.day
 			return fw.Metadata(r)
-		})
+		}, store)
 }
