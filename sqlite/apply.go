@@ -98,6 +98,9 @@ func (w *writer) apply(ctx context.Context, events []backchannel.Event, p *prepa
 	if err := w.writeRollups(ctx, b.ru.agg, true); err != nil {
 		return backchannel.ApplyResult{}, err
 	}
+	if err := w.writeActivity(ctx, b.ru.act); err != nil {
+		return backchannel.ApplyResult{}, err
+	}
 	b.raiseMarks(events)
 	return res, nil
 }

@@ -16,6 +16,9 @@ type rollups struct {
 	agg   *analytics.Batch
 	chans map[string]chanInfo // the channel records the events name
 	bots  map[string]bool     // user id → is_bot, for users the store knows
+
+	people map[string]analytics.Person // user id → department and team, for messages.activity
+	act    *analytics.ActBatch         // the batch's messages.activity bits (activity.go)
 }
 
 type chanInfo struct {
@@ -24,7 +27,8 @@ type chanInfo struct {
 }
 
 func newRollups() rollups {
-	return rollups{agg: analytics.NewBatch(), chans: map[string]chanInfo{}, bots: map[string]bool{}}
+	return rollups{agg: analytics.NewBatch(), chans: map[string]chanInfo{}, bots: map[string]bool{},
+		people: map[string]analytics.Person{}, act: analytics.NewActBatch()}
 }
 
 // loadRollupContext reads, in two statements, the channel and user records
@@ -71,15 +75,16 @@ func loadContext(ctx context.Context, stmt func(context.Context, string) (*sql.S
 		}
 	}
 	if len(users) > 0 {
-		s, err := stmt(ctx, `SELECT id, is_bot FROM users WHERE id IN (SELECT value FROM json_each(?))`)
+		s, err := stmt(ctx, `SELECT id, is_bot, department, team_id FROM users WHERE id IN (SELECT value FROM json_each(?))`)
 		if err != nil {
 			return err
 		}
 		err = scanAll(ctx, s, []any{stringList(users)}, func(rows *sql.Rows) error {
 			var id string
 			var bot bool
-			err := rows.Scan(&id, &bot)
-			ru.bots[id] = bot
+			var p analytics.Person
+			err := rows.Scan(&id, &bot, &p.Department, &p.Team)
+			ru.bots[id], ru.people[id] = bot, p
 			return err
 		})
 		if err != nil {
@@ -93,7 +98,10 @@ func (ru *rollups) noteChannel(c *backchannel.Channel) {
 	ru.chans[c.ID] = chanInfo{kind: c.Kind, shared: c.IsExternallyShared()}
 }
 
-func (ru *rollups) noteUser(u *backchannel.User) { ru.bots[u.ID] = u.IsBot }
+func (ru *rollups) noteUser(u *backchannel.User) {
+	ru.bots[u.ID] = u.IsBot
+	ru.people[u.ID] = analytics.Person{Department: u.Department, Team: u.TeamID}
+}
 
 // rollup applies the rules to one new event. It runs before the event
 // changes any state, so a message's row still says whether it is new.
@@ -108,6 +116,10 @@ func (b *batch) rollup(ev *backchannel.Event) {
 		c.NewMessage = !b.row(msgKey{ev.ChannelID, ev.TS}).present
 	}
 	b.ru.agg.Add(&f, &c)
+	if !b.w.db.noActivity {
+		b.ru.act.Add(analytics.ActKey{ActMessage: analytics.ActMessage{Channel: ev.ChannelID, TS: ev.TS}, User: ev.UserID},
+			analytics.ActBitsOf(&f, &c), b.ru.people[ev.UserID])
+	}
 }
 
 // Rollup upserts: the merge rules of analytics.MemberCounts and

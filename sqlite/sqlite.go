@@ -51,6 +51,10 @@ type DB struct {
 	stmtMu sync.Mutex
 	rstmts map[string]*sql.Stmt // read pool statements, see readStmt
 
+	// noActivity skips the messages.activity counters (benchmarks only:
+	// the cost they add to ingest; see export_test.go).
+	noActivity bool
+
 	closeOnce sync.Once
 	closeErr  error
 	mu        sync.RWMutex // guards closed against Apply racing Close
