@@ -33,8 +33,8 @@ CLOSE=$(echo "$e - $s" | bc)
 echo "closing took ${CLOSE}s"
 
 TOKEN=$(BC token create --db "$DB" --user W00000000 --scopes admin.analytics:read 2>/dev/null)
-BC serve --db "$DB" --addr 127.0.0.1:18083 --rate-limit off --log-level warn &
-PID=$!
+"$W/backchannel" serve --db "$DB" --addr 127.0.0.1:18083 --rate-limit off --log-level warn &
+PID=$! # the server itself (not a shell function's subshell), for its RSS
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18083/healthz >/dev/null && break; sleep 0.1; done
 get() { curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:18083/api/admin.analytics.getFile?type=$1&date=$DAY" -o "$2"; }
 get member "$W/member.gz"; get public_channel "$W/channel.gz"
