@@ -121,7 +121,7 @@ const readActivity = `WITH page AS (SELECT ts FROM messages WHERE channel_id = ?
 	FROM page AS p LEFT JOIN message_acts AS a ON a.channel_id = ?1 AND a.ts = p.ts
 	UNION ALL
 	SELECT g.ts, g.kind, g.name, g.views, g.reactions, g.shares, g.clicks, 0, 0, 0
-	FROM page AS p JOIN message_group_acts AS g ON g.channel_id = ?1 AND g.ts = p.ts
+	FROM page AS p CROSS JOIN message_group_acts AS g WHERE g.channel_id = ?1 AND g.ts = p.ts
 	ORDER BY 1 DESC, 2`
 
 // MessageActivity returns a page of the channel's visible messages in
