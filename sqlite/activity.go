@@ -129,11 +129,25 @@ const readActivity = `WITH page AS (SELECT ts FROM messages WHERE channel_id = ?
 // backchannel.MessageActivityStore.
 func (db *DB) MessageActivity(ctx context.Context, q backchannel.MessageActivityQuery) (backchannel.MessageActivityPage, error) {
 	limit := min(max(q.Limit, 1), 100)
+	k := actKey{channel: q.Channel, oldest: q.Oldest, latest: q.Latest, limit: limit}
+	chanVer, actVer := db.cache.actVersions(q.Channel)
+	if p, ok := db.cache.getActPage(k, chanVer, actVer); ok {
+		return p, nil
+	}
+	p, err := db.queryActivity(ctx, q.Channel, q.Oldest, q.Latest, limit)
+	if err == nil {
+		db.cache.putActPage(k, chanVer, actVer, p)
+	}
+	return p, err
+}
+
+// queryActivity reads a page with one statement (readActivity).
+func (db *DB) queryActivity(ctx context.Context, channel string, oldest, latest backchannel.TS, limit int) (backchannel.MessageActivityPage, error) {
 	s, err := db.readStmt(ctx, readActivity)
 	if err != nil {
 		return backchannel.MessageActivityPage{}, fmt.Errorf("sqlite: message activity: %w", err)
 	}
-	rows, err := s.QueryContext(ctx, q.Channel, int64(q.Oldest), int64(q.Latest), limit+1)
+	rows, err := s.QueryContext(ctx, channel, int64(oldest), int64(latest), limit+1)
 	if err != nil {
 		return backchannel.MessageActivityPage{}, fmt.Errorf("sqlite: message activity: %w", err)
 	}
@@ -155,7 +169,7 @@ func (db *DB) MessageActivity(ctx context.Context, q backchannel.MessageActivity
 				m = nil
 				continue
 			}
-			page.Activities = append(page.Activities, backchannel.MessageActivity{ChannelID: q.Channel, TS: backchannel.TS(ts),
+			page.Activities = append(page.Activities, backchannel.MessageActivity{ChannelID: channel, TS: backchannel.TS(ts),
 				ActivityCounts: c, ViewsDesktop: desktop, ViewsMobile: mobile, ViewsWeb: web,
 				ByDepartment: []backchannel.DepartmentActivity{}, ByTeam: []backchannel.TeamActivity{}})
 			m = &page.Activities[len(page.Activities)-1]

@@ -36,6 +36,9 @@ type cache struct {
 	maxVis   map[string]cached[backchannel.TS] // channel → newest visible ts (0: none)
 	stars    map[[2]string]cached[map[backchannel.TS]bool]
 
+	actVer   map[string]uint64 // per channel, bumped by views, clicks and shares
+	actPages map[actKey]actEntry
+
 	pages    map[pageKey]*list.Element
 	lru      *list.List // of *pageEntry, most recent first
 	bytes    int64
@@ -84,6 +87,8 @@ func newCache(maxBytes int64) *cache {
 		tokens:   make(map[string]cached[backchannel.Token]),
 		maxVis:   make(map[string]cached[backchannel.TS]),
 		stars:    make(map[[2]string]cached[map[backchannel.TS]bool]),
+		actVer:   make(map[string]uint64),
+		actPages: make(map[actKey]actEntry),
 		pages:    make(map[pageKey]*list.Element),
 		lru:      list.New(),
 		maxBytes: maxBytes,
@@ -99,6 +104,9 @@ func (c *cache) invalidate(t *touched) {
 		c.chanVer[ch]++
 		delete(c.channels, ch)
 		delete(c.maxVis, ch)
+	}
+	for ch := range t.activity {
+		c.actVer[ch]++
 	}
 	if t.directory {
 		c.dirVer++

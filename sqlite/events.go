@@ -78,6 +78,8 @@ func (b *batch) applyOne(ctx context.Context, ev *backchannel.Event, seq int64) 
 	case backchannel.EvStarRemoved:
 		b.t.channel(ev.ChannelID)
 		return b.execOne(ctx, `DELETE FROM stars WHERE user_id = ? AND channel_id = ? AND ts = ?`, ev.UserID, ev.ChannelID, int64(ev.TS))
+	case backchannel.EvMessageViewed, backchannel.EvMessageClicked, backchannel.EvMessageShared:
+		b.t.act(ev.ChannelID) // cached activity pages (cache_activity.go)
 	}
 	// Other types (activity for analytics) live only in the event log.
 	return nil

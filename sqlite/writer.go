@@ -37,8 +37,16 @@ type writeReq struct {
 // commit.
 type touched struct {
 	channels  map[string]struct{}
-	directory bool // enterprise, teams or users
+	activity  map[string]struct{} // channels with new views, clicks or shares
+	directory bool                // enterprise, teams or users
 	tokens    bool
+}
+
+func (t *touched) act(id string) {
+	if t.activity == nil {
+		t.activity = make(map[string]struct{})
+	}
+	t.activity[id] = struct{}{}
 }
 
 func (t *touched) channel(id string) {
