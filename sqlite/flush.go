@@ -6,20 +6,16 @@ import (
 	"context"
 	"database/sql"
 	"slices"
-	"strconv"
 
-	"github.com/backchannel/backchannel"
-	"github.com/backchannel/backchannel/internal/jsonobj"
+	"github.com/backchannel/backchannel/internal/render"
 )
 
-type reaction struct {
-	name, user string
-}
-
-type reply struct {
-	ts   backchannel.TS
-	user string
-}
+// Rendering is shared with the PostgreSQL store so both answer
+// byte-identical message objects.
+type (
+	reaction = render.Reaction
+	reply    = render.Reply
+)
 
 // flush renders every message the batch changed (or whose reactions, pins
 // or replies changed) and writes the rows back with multi-row upserts.
@@ -60,7 +56,8 @@ func (b *batch) flush(ctx context.Context) error {
 	var plain, full []*msgRow
 	for _, k := range keys {
 		r := b.rows[k]
-		body := render(r, replies[k], reacts[k], pins[k])
+		body := render.Render(render.Message{Channel: r.key.ch, TS: r.key.ts, ThreadTS: r.threadTS, Doc: r.doc, Edited: r.edited},
+			replies[k], reacts[k], pins[k])
 		vis := r.isVisible()
 		if r.inDB && !r.dirty && vis == r.visible && bytes.Equal(body, r.body) {
 			continue
@@ -155,7 +152,7 @@ func (b *batch) loadDecorations(ctx context.Context, keys []msgKey) (map[msgKey]
 		WHERE r.channel_id = ? AND r.ts IN (SELECT value FROM json_each(?)) ORDER BY r.seq`, b.stored(keys, kindReaction, b.decorated), func(rows *sql.Rows) error {
 		var k msgKey
 		var x reaction
-		if err := rows.Scan(&k.ch, &k.ts, &x.name, &x.user); err != nil {
+		if err := rows.Scan(&k.ch, &k.ts, &x.Name, &x.User); err != nil {
 			return err
 		}
 		reacts[k] = append(reacts[k], x)
@@ -191,10 +188,10 @@ func (b *batch) loadReplies(ctx context.Context, parents []msgKey) (map[msgKey][
 		AND m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`, b.stored(parents, kindReply, nil), func(rows *sql.Rows) error {
 		var p msgKey
 		var x reply
-		if err := rows.Scan(&p.ch, &p.ts, &x.ts, &x.user); err != nil {
+		if err := rows.Scan(&p.ch, &p.ts, &x.TS, &x.User); err != nil {
 			return err
 		}
-		if _, mem := b.rows[msgKey{p.ch, x.ts}]; !mem {
+		if _, mem := b.rows[msgKey{p.ch, x.TS}]; !mem {
 			out[p] = append(out[p], x)
 		}
 		return nil
@@ -205,94 +202,12 @@ func (b *batch) loadReplies(ctx context.Context, parents []msgKey) (map[msgKey][
 	for _, r := range b.rows {
 		p := msgKey{r.key.ch, r.parentTS}
 		if r.parentTS != 0 && r.present && !r.deleted && want[p] {
-			out[p] = append(out[p], reply{r.key.ts, r.user})
+			out[p] = append(out[p], reply{TS: r.key.ts, User: r.user})
 		}
 	}
 	for p, rs := range out {
-		slices.SortFunc(rs, func(a, b reply) int { return cmp.Compare(a.ts, b.ts) })
+		slices.SortFunc(rs, func(a, b reply) int { return cmp.Compare(a.TS, b.TS) })
 		out[p] = rs
 	}
 	return out, nil
-}
-
-// render builds the conversations.history object: the stored Doc's keys in
-// order, then the computed ones in Slack's order.
-func render(r *msgRow, replies []reply, reacts []reaction, pinned bool) []byte {
-	doc := bytes.TrimRight(r.doc, " \t\r\n")
-	if len(doc) == 0 || doc[len(doc)-1] != '}' {
-		doc = []byte("{}")
-	}
-	if r.edited == nil && len(replies) == 0 && len(reacts) == 0 && !pinned {
-		return doc // shares the Doc: stored once (doc column NULL)
-	}
-	b := make([]byte, 0, len(doc)+128)
-	b = append(b, doc[:len(doc)-1]...)
-	if r.edited != nil {
-		e := jsonobj.AppendString([]byte(`{"user":`), r.edited.User)
-		e = jsonobj.AppendString(append(e, `,"ts":`...), r.edited.TS)
-		b = jsonobj.AppendField(b, "edited", append(e, '}'))
-	}
-	if len(replies) > 0 {
-		if r.threadTS == 0 {
-			b = jsonobj.AppendField(b, "thread_ts", tsJSON(r.key.ts))
-		}
-		var users []string
-		seen := make(map[string]bool)
-		for _, x := range replies {
-			if !seen[x.user] {
-				seen[x.user] = true
-				users = append(users, x.user)
-			}
-		}
-		b = jsonobj.AppendField(b, "reply_count", strconv.AppendInt(nil, int64(len(replies)), 10))
-		b = jsonobj.AppendField(b, "reply_users_count", strconv.AppendInt(nil, int64(len(users)), 10))
-		b = jsonobj.AppendField(b, "latest_reply", tsJSON(replies[len(replies)-1].ts))
-		b = jsonobj.AppendField(b, "reply_users", stringsJSON(users))
-	}
-	if len(reacts) > 0 {
-		b = jsonobj.AppendField(b, "reactions", reactionsJSON(reacts))
-	}
-	if pinned {
-		b = jsonobj.AppendField(b, "pinned_to", stringsJSON([]string{r.key.ch}))
-	}
-	return append(b, '}')
-}
-
-func tsJSON(ts backchannel.TS) []byte {
-	return append(ts.AppendTo([]byte{'"'}), '"')
-}
-
-func stringsJSON(ss []string) []byte {
-	b := []byte{'['}
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonobj.AppendString(b, s)
-	}
-	return append(b, ']')
-}
-
-// reactionsJSON groups reactions (in order of reaction) by name, names in
-// order of their first reaction, users in order of reacting.
-func reactionsJSON(rs []reaction) []byte {
-	var names []string
-	users := make(map[string][]string)
-	for _, x := range rs {
-		if _, ok := users[x.name]; !ok {
-			names = append(names, x.name)
-		}
-		users[x.name] = append(users[x.name], x.user)
-	}
-	b := []byte{'['}
-	for i, n := range names {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonobj.AppendString(append(b, `{"name":`...), n)
-		b = append(append(b, `,"users":`...), stringsJSON(users[n])...)
-		b = strconv.AppendInt(append(b, `,"count":`...), int64(len(users[n])), 10)
-		b = append(b, '}')
-	}
-	return append(b, ']')
 }

@@ -8,7 +8,7 @@ import (
 	"slices"
 
 	"github.com/backchannel/backchannel"
-	"github.com/backchannel/backchannel/internal/jsonobj"
+	"github.com/backchannel/backchannel/internal/render"
 )
 
 const (
@@ -59,9 +59,7 @@ func (db *DB) History(ctx context.Context, q backchannel.HistoryQuery) (backchan
 	out := backchannel.HistoryPage{Messages: make([]json.RawMessage, len(p.bodies)), Next: p.next}
 	for i, body := range p.bodies {
 		if starred[p.ts[i]] {
-			b := make([]byte, 0, len(body)+20)
-			b = jsonobj.AppendField(append(b, body[:len(body)-1]...), "is_starred", []byte("true"))
-			body = append(b, '}')
+			body = render.Starred(body)
 		}
 		out.Messages[i] = body
 	}
