@@ -10,6 +10,7 @@ import (
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/analytics"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // maxAttempts bounds retries of a batch that lost a deadlock or a
@@ -40,24 +41,46 @@ func (db *DB) Apply(ctx context.Context, events []backchannel.Event) (backchanne
 		if errors.As(err, &ee) {
 			return backchannel.ApplyResult{}, err
 		}
-		if c := pgCode(err); (c == codeDeadlockDetected || c == codeSerializationFailure) && attempt < maxAttempts {
+		if retryable(err) && attempt < maxAttempts {
 			continue
 		}
 		return backchannel.ApplyResult{}, fmt.Errorf("postgres: apply: %w", err)
 	}
 }
 
+// retryable reports whether a batch lost a race that left nothing
+// committed: a deadlock, a serialization failure, or a key of its events
+// that another batch committed after this one read the log (the next
+// attempt reads the key and counts the event as a duplicate).
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case codeDeadlockDetected, codeSerializationFailure:
+		return true
+	case codeUniqueViolation:
+		return pgErr.TableName == "events"
+	}
+	return false
+}
+
 // apply runs the batch inside its transaction.
 //
-// Concurrency: before anything else the transaction takes advisory locks,
-// in ascending order, on every channel its events are about, and on one of
-// 256 buckets (by key) for each event about no channel. Two batches that
-// share a key share a lock, so the second starts only after the first
-// committed or rolled back: the keys it reads are final, dedupe by "read the
-// known keys, COPY the rest" is exact, and no two batches deadlock. The
-// channel locks also serialize the read-modify-write of message renders
-// (thread stats, reactions, pins) and keep the channel marks still, while
-// batches for different channels run in parallel.
+// Concurrency: the transaction reads which of its keys are logged, then
+// takes advisory locks, in ascending order, on every channel its events are
+// about, and on one of 256 buckets (by key) for each event about no
+// channel. The read happens before the locks (xact locks are held until
+// commit, so it stays out of the critical section) and dedupe is still
+// exact, by the unique index on events.key: a key committed after the read
+// fails the COPY with a unique violation (the batch is retried, and its
+// read then sees the key); a key logged by a transaction still in flight
+// makes the COPY wait for it, then fail the same way or go on if it rolled
+// back. Seqs are reserved under the locks, so within a lock seq order is
+// apply order. The channel locks serialize the read-modify-write of message
+// renders (thread stats, reactions, pins) and keep the channel marks still,
+// while batches for different channels run in parallel.
 func (b *batch) apply(ctx context.Context) error {
 	if err := b.prelude(ctx); err != nil {
 		return err
@@ -126,11 +149,12 @@ func channelOf(ev *backchannel.Event) string {
 	return ev.ChannelID
 }
 
-// prelude takes the batch's locks and reads everything the batch needs to
-// know before it writes, in one pipelined round trip: which keys are in the
-// log already, seqs for the rest, which channels exist, and the channels'
-// marks (see the versions table). Statements of a pipeline run in order, so
-// every read happens under the locks.
+// prelude reads which keys are in the log already, takes the batch's locks
+// and reads everything else the batch needs to know before it writes, in
+// one pipelined round trip: seqs for the new events, which channels exist,
+// and the channels' marks (see the versions table). Statements of a
+// pipeline run in order, so every read after the lock statement happens
+// under the locks.
 func (b *batch) prelude(ctx context.Context) error {
 	var ids []int64
 	seenLock := make(map[int64]bool)
@@ -165,8 +189,7 @@ func (b *batch) prelude(ctx context.Context) error {
 	}
 	slices.Sort(ids)
 	q := &pgx.Batch{}
-	// unnest yields the array in order, so the locks are taken in order.
-	q.Queue(`SELECT count(pg_advisory_xact_lock(x)) FROM unnest($1::bigint[]) AS x`, ids)
+	// Which keys are logged, read before the locks (see apply).
 	old := make(map[[32]byte]bool)
 	q.Queue(`SELECT key FROM events WHERE key = ANY($1)`, b.keys).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
@@ -178,6 +201,8 @@ func (b *batch) prelude(ctx context.Context) error {
 		}
 		return rows.Err()
 	})
+	// unnest yields the array in order, so the locks are taken in order.
+	q.Queue(`SELECT count(pg_advisory_xact_lock(x)) FROM unnest($1::bigint[]) AS x`, ids)
 	var blocks []int64
 	q.Queue(`SELECT nextval('events_seq') FROM generate_series(1, $1)`, (len(b.keys)+seqBlock-1)/seqBlock).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
@@ -243,8 +268,9 @@ func (b *batch) prelude(ctx context.Context) error {
 	return nil
 }
 
-// logEvents COPYs the batch's new events into the log. Their keys were
-// read under the batch's locks (prelude), so none can be there.
+// logEvents COPYs the batch's new events into the log. Their keys were not
+// there when prelude read them; one logged since fails the COPY or makes it
+// wait (see apply).
 func (b *batch) logEvents(ctx context.Context) error {
 	rows := make([][]any, 0, b.res.Accepted)
 	for i := range b.events {
