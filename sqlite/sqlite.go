@@ -9,16 +9,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/internal/migrations"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -178,30 +176,11 @@ func (db *DB) Close() error {
 	return db.closeErr
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+// loadMigrations returns the embedded migrations in version order.
+func loadMigrations() ([]migrations.Migration, error) {
+	ms, err := migrations.Load(migrationFS)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: migrations: %w", err)
-	}
-	sort.Strings(names)
-	var ms []migration
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: migration %s: bad number: %w", base, err)
-		}
-		b, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: migration %s: %w", base, err)
-		}
-		ms = append(ms, migration{version: n, name: base, sql: string(b)})
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	return ms, nil
 }
@@ -216,7 +195,7 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // the writer, rolled back alone if it fails). It runs through the writer
 // goroutine, so it never races a batch.
 func (db *DB) Migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
@@ -226,19 +205,19 @@ func (db *DB) Migrate(ctx context.Context) error {
 				return fmt.Errorf("create schema_migrations: %w", err)
 			}
 			var n int
-			if err := w.conn.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+			if err := w.conn.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 				return fmt.Errorf("read schema_migrations: %w", err)
 			}
 			if n > 0 {
 				return nil
 			}
-			if _, err := w.conn.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("apply %s: %w", m.name, err)
+			if _, err := w.conn.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("apply %s: %w", m.Name, err)
 			}
 			_, err := w.conn.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				m.version, m.name, db.now().UnixMicro())
+				m.Version, m.Name, db.now().UnixMicro())
 			if err != nil {
-				return fmt.Errorf("record %s: %w", m.name, err)
+				return fmt.Errorf("record %s: %w", m.Name, err)
 			}
 			return nil
 		})
@@ -253,12 +232,12 @@ func (db *DB) Migrate(ctx context.Context) error {
 // the highest embedded one. serve migrates when have == 0 on an empty
 // database and refuses to start when have < want otherwise.
 func (db *DB) SchemaVersion(ctx context.Context) (have, want int, err error) {
-	ms, err := migrations()
+	ms, err := loadMigrations()
 	if err != nil {
 		return 0, 0, err
 	}
 	if len(ms) > 0 {
-		want = ms[len(ms)-1].version
+		want = ms[len(ms)-1].Version
 	}
 	var exists int
 	err = db.rdb.QueryRowContext(ctx,
