@@ -1,10 +1,10 @@
 package postgres
 
 import (
-	"container/list"
 	"sync"
 
 	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/internal/pagecache"
 )
 
 // cache is an in-process read cache that stays exact while other processes
@@ -32,10 +32,7 @@ type cache struct {
 	maxVis   map[string]cached[backchannel.TS] // channel → newest visible ts (0: none)
 	stars    map[[2]string]cached[map[backchannel.TS]bool]
 
-	pages    map[pageKey]*list.Element
-	lru      *list.List // of *pageEntry, most recent first
-	bytes    int64
-	maxBytes int64
+	pages *pagecache.Cache[pageKey, page]
 }
 
 type cached[T any] struct {
@@ -56,13 +53,6 @@ type pageKey struct {
 	ascending bool
 }
 
-type pageEntry struct {
-	key  pageKey
-	ver  int64
-	page page
-	size int64
-}
-
 // page is a history page as cached: bodies without is_starred, with their ts
 // so that the caller's stars can be patched in.
 type page struct {
@@ -79,9 +69,7 @@ func newCache(maxBytes int64) *cache {
 		tokens:   make(map[string]cached[backchannel.Token]),
 		maxVis:   make(map[string]cached[backchannel.TS]),
 		stars:    make(map[[2]string]cached[map[backchannel.TS]bool]),
-		pages:    make(map[pageKey]*list.Element),
-		lru:      list.New(),
-		maxBytes: maxBytes,
+		pages:    pagecache.New[pageKey](maxBytes, pageSize),
 	}
 }
 
@@ -114,50 +102,11 @@ func store[K comparable, T any](c *cache, m map[K]cached[T], k K, ver int64, val
 	m[k] = cached[T]{ver: ver, val: val, err: err}
 }
 
-func (c *cache) getPage(k pageKey, ver int64) (page, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.pages[k]
-	if !ok {
-		return page{}, false
-	}
-	e := el.Value.(*pageEntry)
-	if e.ver != ver {
-		if e.ver < ver {
-			c.removePage(el) // can never be served again
-		}
-		return page{}, false
-	}
-	c.lru.MoveToFront(el)
-	return e.page, true
-}
-
-func (c *cache) putPage(k pageKey, ver int64, p page) {
+// pageSize is a page's approximate cost in the cache.
+func pageSize(p page) int64 {
 	size := int64(64 + len(p.ts)*40)
 	for _, b := range p.bodies {
 		size += int64(len(b))
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if size > c.maxBytes/4 {
-		return
-	}
-	if el, ok := c.pages[k]; ok {
-		if el.Value.(*pageEntry).ver > ver {
-			return
-		}
-		c.removePage(el)
-	}
-	c.pages[k] = c.lru.PushFront(&pageEntry{key: k, ver: ver, page: p, size: size})
-	c.bytes += size
-	for c.bytes > c.maxBytes {
-		c.removePage(c.lru.Back())
-	}
-}
-
-func (c *cache) removePage(el *list.Element) {
-	e := el.Value.(*pageEntry)
-	c.lru.Remove(el)
-	delete(c.pages, e.key)
-	c.bytes -= e.size
+	return size
 }

@@ -33,7 +33,7 @@ func (db *DB) History(ctx context.Context, q backchannel.HistoryQuery) (backchan
 	}
 	c := db.cache
 	var r historyRead
-	if c.maxBytes > 0 {
+	if c.pages.Enabled() {
 		ver, err := db.version(ctx, chanKey(q.Channel))
 		if err != nil {
 			return backchannel.HistoryPage{}, err
@@ -42,12 +42,12 @@ func (db *DB) History(ctx context.Context, q backchannel.HistoryQuery) (backchan
 		if newest, _, ok := lookup(c, c.maxVis, q.Channel, ver); ok {
 			r.newest, r.haveNewest = newest, true
 			r.key = pageKeyOf(q, newest)
-			r.page, r.havePage = c.getPage(r.key, ver)
+			r.page, r.havePage = c.pages.Get(r.key, ver)
 		}
 	}
 	if q.Caller != "" {
 		r.stars, _, r.haveStars = lookup(c, c.stars, [2]string{q.Caller, q.Channel}, r.ver)
-		r.haveStars = r.haveStars && c.maxBytes > 0
+		r.haveStars = r.haveStars && c.pages.Enabled()
 	} else {
 		r.haveStars = true
 	}
@@ -88,7 +88,7 @@ func pageKeyOf(q backchannel.HistoryQuery, newest backchannel.TS) pageKey {
 // r.ver, which was read before: an entry is never tagged newer than its data.
 func (db *DB) readHistory(ctx context.Context, q backchannel.HistoryQuery, r *historyRead) error {
 	c := db.cache
-	cached := c.maxBytes > 0
+	cached := c.pages.Enabled()
 	b := &pgx.Batch{}
 	if !r.havePage {
 		query := historyDesc
@@ -153,7 +153,7 @@ func (db *DB) readHistory(ctx context.Context, q backchannel.HistoryQuery, r *hi
 		if !r.haveNewest {
 			store(c, c.maxVis, q.Channel, r.ver, r.newest, nil)
 		}
-		c.putPage(pageKeyOf(q, r.newest), r.ver, r.page)
+		c.pages.Put(pageKeyOf(q, r.newest), r.ver, r.page)
 	}
 	if !r.haveStars {
 		store(c, c.stars, [2]string{q.Caller, q.Channel}, r.ver, r.stars, nil)

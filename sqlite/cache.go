@@ -1,10 +1,10 @@
 package sqlite
 
 import (
-	"container/list"
 	"sync"
 
 	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/internal/pagecache"
 )
 
 // cache is an exact read cache in front of SQLite: a history page costs
@@ -39,10 +39,7 @@ type cache struct {
 	actVer   map[string]uint64 // per channel, bumped by views, clicks and shares
 	actPages map[actKey]actEntry
 
-	pages    map[pageKey]*list.Element
-	lru      *list.List // of *pageEntry, most recent first
-	bytes    int64
-	maxBytes int64
+	pages *pagecache.Cache[pageKey, page]
 }
 
 type cached[T any] struct {
@@ -61,13 +58,6 @@ type pageKey struct {
 	openHi    bool
 	limit     int
 	ascending bool
-}
-
-type pageEntry struct {
-	key  pageKey
-	ver  uint64
-	page page
-	size int64
 }
 
 // page is a history page as cached: bodies without is_starred, with their ts
@@ -89,9 +79,7 @@ func newCache(maxBytes int64) *cache {
 		stars:    make(map[[2]string]cached[map[backchannel.TS]bool]),
 		actVer:   make(map[string]uint64),
 		actPages: make(map[actKey]actEntry),
-		pages:    make(map[pageKey]*list.Element),
-		lru:      list.New(),
-		maxBytes: maxBytes,
+		pages:    pagecache.New[pageKey](maxBytes, pageSize),
 	}
 }
 
@@ -150,45 +138,11 @@ func store[K comparable, T any](c *cache, m map[K]cached[T], k K, ver uint64, cu
 	}
 }
 
-func (c *cache) getPage(k pageKey, ver uint64) (page, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.pages[k]
-	if !ok {
-		return page{}, false
-	}
-	e := el.Value.(*pageEntry)
-	if e.ver != ver || e.ver != c.chanVer[k.channel] {
-		c.removePage(el)
-		return page{}, false
-	}
-	c.lru.MoveToFront(el)
-	return e.page, true
-}
-
-func (c *cache) putPage(k pageKey, ver uint64, p page) {
+// pageSize is a page's approximate cost in the cache.
+func pageSize(p page) int64 {
 	size := int64(64 + len(p.ts)*40)
 	for _, b := range p.bodies {
 		size += int64(len(b))
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if ver != c.chanVer[k.channel] || size > c.maxBytes/4 {
-		return
-	}
-	if el, ok := c.pages[k]; ok {
-		c.removePage(el)
-	}
-	c.pages[k] = c.lru.PushFront(&pageEntry{key: k, ver: ver, page: p, size: size})
-	c.bytes += size
-	for c.bytes > c.maxBytes {
-		c.removePage(c.lru.Back())
-	}
-}
-
-func (c *cache) removePage(el *list.Element) {
-	e := el.Value.(*pageEntry)
-	c.lru.Remove(el)
-	delete(c.pages, e.key)
-	c.bytes -= e.size
+	return size
 }

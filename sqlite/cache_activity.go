@@ -44,7 +44,7 @@ func (c *cache) getActPage(k actKey, chanVer, actVer uint64) (backchannel.Messag
 func (c *cache) putActPage(k actKey, chanVer, actVer uint64, p backchannel.MessageActivityPage) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.maxBytes <= 0 || chanVer != c.chanVer[k.channel] || actVer != c.actVer[k.channel] {
+	if !c.pages.Enabled() || chanVer != c.chanVer[k.channel] || actVer != c.actVer[k.channel] {
 		return
 	}
 	if len(c.actPages) >= maxActPages {

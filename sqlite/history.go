@@ -30,7 +30,7 @@ func (db *DB) History(ctx context.Context, q backchannel.HistoryQuery) (backchan
 	ver := c.channelVersion(q.Channel)
 	var p page
 	var err error
-	if c.maxBytes > 0 {
+	if c.pages.Enabled() {
 		newest, err := db.newestVisible(ctx, q.Channel)
 		if err != nil {
 			return backchannel.HistoryPage{}, err
@@ -40,11 +40,11 @@ func (db *DB) History(ctx context.Context, q backchannel.HistoryQuery) (backchan
 			k.hi, k.openHi = 0, true
 		}
 		var hit bool
-		if p, hit = c.getPage(k, ver); !hit {
+		if p, hit = c.pages.Get(k, int64(ver)); !hit {
 			if p, err = db.queryPage(ctx, q); err != nil {
 				return backchannel.HistoryPage{}, err
 			}
-			c.putPage(k, ver, p)
+			c.pages.Put(k, int64(ver), p)
 		}
 	} else if p, err = db.queryPage(ctx, q); err != nil {
 		return backchannel.HistoryPage{}, err
