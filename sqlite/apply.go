@@ -24,6 +24,11 @@ type msgRow struct {
 	doc      []byte
 	body     []byte
 	visible  bool
+	// keySeq is the row's holder: the log seq of the `message` event that
+	// wrote it when that event's key is not in event_keys (0: none), and
+	// holder its key (see settleMessages).
+	keySeq int64
+	holder []byte
 
 	inDB    bool // the row existed before the batch
 	checked bool // looked up in the database (else a placeholder)
@@ -37,11 +42,15 @@ func (r *msgRow) isVisible() bool {
 
 // batch is the state of one Apply request inside its savepoint.
 type batch struct {
-	w    *writer
-	t    *touched
-	seq  []int64 // log seq of each event; 0 for duplicates
-	rows map[msgKey]*msgRow
-	now  int64
+	w   *writer
+	t   *touched
+	seq []int64 // log seq of each event; 0 for duplicates
+	// The batch's events, as prepared, and the seq before the first of it.
+	events []backchannel.Event
+	p      *prepared
+	base   int64
+	rows   map[msgKey]*msgRow
+	now    int64
 
 	snaps     map[string]*snap // per channel: what may be stored (marks.go)
 	decorated map[msgKey]bool  // keys whose reactions or pins this batch wrote
@@ -62,15 +71,8 @@ func (b *batch) row(k msgKey) *msgRow {
 func (w *writer) apply(ctx context.Context, events []backchannel.Event, p *prepared, t *touched) (backchannel.ApplyResult, error) {
 	var res backchannel.ApplyResult
 	b := &batch{w: w, t: t, rows: make(map[msgKey]*msgRow), now: p.now, decorated: make(map[msgKey]bool)}
-	if err := b.logEvents(ctx, events, p); err != nil {
+	if err := b.claimKeys(ctx, events, p); err != nil {
 		return res, err
-	}
-	for _, s := range b.seq {
-		if s == 0 {
-			res.Duplicates++
-		} else {
-			res.Accepted++
-		}
 	}
 	if err := b.validate(ctx, events); err != nil {
 		return backchannel.ApplyResult{}, err
@@ -80,6 +82,19 @@ func (w *writer) apply(ctx context.Context, events []backchannel.Event, p *prepa
 	}
 	if err := b.loadRows(ctx, eventKeys(b.seq, events), false); err != nil {
 		return backchannel.ApplyResult{}, err
+	}
+	if err := b.settleMessages(ctx); err != nil {
+		return backchannel.ApplyResult{}, err
+	}
+	if err := b.appendLog(ctx); err != nil {
+		return backchannel.ApplyResult{}, err
+	}
+	for _, s := range b.seq {
+		if s == 0 {
+			res.Duplicates++
+		} else {
+			res.Accepted++
+		}
 	}
 	if err := b.loadRollupContext(ctx, events); err != nil {
 		return backchannel.ApplyResult{}, err
@@ -211,12 +226,13 @@ func (b *batch) loadRows(ctx context.Context, keys []msgKey, render bool) error 
 		return nil
 	}
 	err := b.w.probe(ctx, `SELECT m.channel_id, m.ts, m.thread_ts, coalesce(m.parent_ts, 0), m.user_id, m.subtype,
-		m.present, m.deleted, m.visible, m.edited_user, m.edited_ts, m.doc, m.body
+		m.present, m.deleted, m.visible, m.edited_user, m.edited_ts, m.doc, m.body,
+		coalesce(m.key_seq, 0), (SELECT e.key FROM events AS e WHERE e.seq = m.key_seq)
 		FROM messages AS m WHERE m.channel_id = ? AND m.ts IN (SELECT value FROM json_each(?))`, keys, func(rows *sql.Rows) error {
 		var r msgRow
 		var eu, et sql.NullString
 		if err := rows.Scan(&r.key.ch, &r.key.ts, &r.threadTS, &r.parentTS, &r.user, &r.subtype,
-			&r.present, &r.deleted, &r.visible, &eu, &et, &r.doc, &r.body); err != nil {
+			&r.present, &r.deleted, &r.visible, &eu, &et, &r.doc, &r.body, &r.keySeq, &r.holder); err != nil {
 			return err
 		}
 		if eu.Valid {

@@ -15,15 +15,17 @@ import (
 // slotOf is where a key starts probing in event_keys: its first 8 bytes.
 func slotOf(k *[32]byte) int64 { return int64(binary.BigEndian.Uint64(k[:8])) }
 
-// logEvents appends the batch's new events to the log and marks the
-// duplicates (b.seq[i] == 0): an event whose key is earlier in the batch or
-// already in the log.
+// claimKeys gives every distinct event of the batch its seq and marks the
+// duplicates (b.seq[i] == 0) among those deduplicated through event_keys: an
+// event whose key is earlier in the batch or already in the log. `message`
+// events without event_id (p.byRow) are settled later, through their rows
+// (settleMessages); until then they hold their provisional seq.
 //
-// Each distinct event first claims its slot in event_keys with a multi-row
+// Each event first claims its slot in event_keys with a multi-row
 // INSERT … ON CONFLICT DO NOTHING. When every row of a chunk went in (the
 // rule: new events), that is all. Otherwise the chunk's slots are read back
 // and each event that did not get its slot is resolved exactly (resolve).
-func (b *batch) logEvents(ctx context.Context, events []backchannel.Event, p *prepared) error {
+func (b *batch) claimKeys(ctx context.Context, events []backchannel.Event, p *prepared) error {
 	w := b.w
 	if w.seq < 0 {
 		if err := w.conn.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&w.seq); err != nil {
@@ -31,45 +33,132 @@ func (b *batch) logEvents(ctx context.Context, events []backchannel.Event, p *pr
 		}
 	}
 	b.seq = make([]int64, len(events))
-	base := w.seq
-	idx := p.idx // event index of seq base+1+j
+	b.events, b.p, b.base = events, p, w.seq
+	base, idx := w.seq, p.idx
 	w.seq += int64(len(idx))
-	keyOf := func(seq int64) ([]byte, error) {
-		if seq > base && seq <= base+int64(len(idx)) {
-			return events[idx[seq-base-1]].Key[:], nil
+	for j, i := range idx {
+		if p.byRow[j] {
+			b.seq[i] = base + int64(j) + 1
 		}
-		var k []byte
-		if err := w.conn.QueryRowContext(ctx, `SELECT key FROM events WHERE seq = ?`, seq).Scan(&k); err != nil {
-			return nil, fmt.Errorf("event %d of slot: %w", seq, err)
-		}
-		return k, nil
 	}
 
 	args := make([]any, 0, 1+chunkRows)
-	for lo, k := 0, 0; lo < len(idx); lo += k {
-		k = chunkLen(len(idx) - lo)
-		chunk := idx[lo : lo+k]
-		args = append(append(args[:0], base+int64(lo)+1), p.slots[lo:lo+k]...) // seq of the chunk's first row, slots
-		n, err := w.execValues(ctx, `INSERT INTO event_keys (seq, slot)`, `(@+#,?)`, `ON CONFLICT (slot) DO NOTHING`, 1, len(chunk), args)
-		if err != nil {
-			return fmt.Errorf("claim event keys: %w", err)
-		}
-		if int(n) == len(chunk) {
-			for j, i := range chunk {
-				b.seq[i] = base + int64(lo+j) + 1
-			}
+	// Runs of consecutive entries that need a slot: their seqs are computed
+	// from the run's first rather than bound.
+	for j := 0; j < len(idx); {
+		if p.byRow[j] {
+			j++
 			continue
 		}
-		if err := b.resolveChunk(ctx, events, chunk, base+int64(lo), keyOf); err != nil {
-			return err
+		end := j + 1
+		for end < len(idx) && !p.byRow[end] {
+			end++
+		}
+		for lo, k := j, 0; lo < end; lo += k {
+			k = chunkLen(end - lo)
+			chunk := idx[lo : lo+k]
+			args = append(append(args[:0], base+int64(lo)+1), p.slots[lo:lo+k]...) // seq of the chunk's first row, slots
+			n, err := w.execValues(ctx, `INSERT INTO event_keys (seq, slot)`, `(@+#,?)`, `ON CONFLICT (slot) DO NOTHING`, 1, len(chunk), args)
+			if err != nil {
+				return fmt.Errorf("claim event keys: %w", err)
+			}
+			if int(n) == len(chunk) {
+				for jj, i := range chunk {
+					b.seq[i] = base + int64(lo+jj) + 1
+				}
+				continue
+			}
+			if err := b.resolveChunk(ctx, events, chunk, base+int64(lo)); err != nil {
+				return err
+			}
+		}
+		j = end
+	}
+	return nil
+}
+
+// keyOf returns the key of the event logged (or about to be logged by this
+// batch) as seq.
+func (b *batch) keyOf(ctx context.Context, seq int64) ([]byte, error) {
+	if seq > b.base && seq <= b.base+int64(len(b.p.idx)) {
+		return b.events[b.p.idx[seq-b.base-1]].Key[:], nil
+	}
+	var k []byte
+	if err := b.w.conn.QueryRowContext(ctx, `SELECT key FROM events WHERE seq = ?`, seq).Scan(&k); err != nil {
+		return nil, fmt.Errorf("event %d of slot: %w", seq, err)
+	}
+	return k, nil
+}
+
+// settleMessages decides, in batch order, the `message` events without
+// event_id, which claimed no slot. Such an event's key is stored with the
+// row it writes (messages.key_seq, the row's holder) instead of in
+// event_keys, since an identical line names the same (channel, ts). So:
+//
+//   - the row's holder has the same key: a duplicate;
+//   - no message was stored at (channel, ts) before the batch: new (its key
+//     cannot be in event_keys), with no lookup — the common case, a new
+//     message, costs nothing here;
+//   - else the key may be in event_keys (a line replaced earlier, or stored
+//     before holders existed): resolved there, exactly.
+//
+// A new message event replaces the row (last write wins), so the key of
+// the row's previous holder moves into event_keys first: a line sent again
+// after being replaced (A, B, A) is still a duplicate.
+func (b *batch) settleMessages(ctx context.Context) error {
+	for j, i := range b.p.idx {
+		ev := &b.events[i]
+		if ev.Type != backchannel.EvMessage || b.seq[i] == 0 {
+			continue
+		}
+		r := b.row(msgKey{ev.ChannelID, ev.TS})
+		if b.p.byRow[j] && r.keySeq != 0 && bytes.Equal(r.holder, ev.Key[:]) {
+			b.seq[i] = 0
+			continue
+		}
+		slotted := !b.p.byRow[j] // its key is in event_keys already
+		if !slotted && r.inDB && r.present {
+			dup, err := b.resolve(ctx, &ev.Key, b.seq[i])
+			if err != nil {
+				return err
+			}
+			if dup {
+				b.seq[i] = 0
+				continue
+			}
+			slotted = true // new: resolve gave it a slot
+		}
+		if r.keySeq != 0 {
+			if err := b.release(ctx, r); err != nil {
+				return err
+			}
+		}
+		if !slotted {
+			r.keySeq, r.holder, r.dirty = b.seq[i], ev.Key[:], true
 		}
 	}
-	return b.appendLog(ctx, base, p)
+	return nil
+}
+
+// release moves the key of r's holder into event_keys.
+func (b *batch) release(ctx context.Context, r *msgRow) error {
+	var key [32]byte
+	copy(key[:], r.holder)
+	dup, err := b.resolve(ctx, &key, r.keySeq)
+	if err != nil {
+		return err
+	}
+	if dup {
+		return fmt.Errorf("message %s/%s: the key of event %d is both in event_keys and its row", r.key.ch, r.key.ts, r.keySeq)
+	}
+	r.keySeq, r.holder, r.dirty = 0, nil, true
+	return nil
 }
 
 // appendLog inserts the new events into the log, in runs of consecutive seqs
 // (new events consecutive in p.idx) so that seq is computed rather than bound.
-func (b *batch) appendLog(ctx context.Context, base int64, p *prepared) error {
+func (b *batch) appendLog(ctx context.Context) error {
+	base, p := b.base, b.p
 	args := make([]any, 0, 1+chunkRows*5)
 	for j := 0; j < len(p.idx); {
 		if b.seq[p.idx[j]] == 0 {
@@ -95,7 +184,7 @@ func (b *batch) appendLog(ctx context.Context, base int64, p *prepared) error {
 // resolveChunk handles a chunk in which some events did not get their slot:
 // those whose slot holds their own seq are new; the others are resolved one
 // by one.
-func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, chunk []int, seq0 int64, keyOf func(int64) ([]byte, error)) error {
+func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, chunk []int, seq0 int64) error {
 	w := b.w
 	held := make(map[int64]int64, len(chunk))
 	args := make([]any, len(chunk))
@@ -122,7 +211,7 @@ func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, ch
 			b.seq[i] = seq
 			continue
 		}
-		dup, err := b.resolve(ctx, &events[i].Key, seq, keyOf)
+		dup, err := b.resolve(ctx, &events[i].Key, seq)
 		if err != nil {
 			return err
 		}
@@ -136,7 +225,7 @@ func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, ch
 // resolve probes from key's slot: a slot holding the same key means a
 // duplicate; one holding another key (a 64-bit collision) sends it on to the
 // next slot; the first free slot is claimed for seq.
-func (b *batch) resolve(ctx context.Context, key *[32]byte, seq int64, keyOf func(int64) ([]byte, error)) (dup bool, err error) {
+func (b *batch) resolve(ctx context.Context, key *[32]byte, seq int64) (dup bool, err error) {
 	w := b.w
 	for slot := slotOf(key); ; slot++ { // wraps around: slots are any int64
 		var held sql.NullInt64
@@ -153,7 +242,7 @@ func (b *batch) resolve(ctx context.Context, key *[32]byte, seq int64, keyOf fun
 		if !held.Valid {
 			return false, fmt.Errorf("event key slot %d without an event", slot)
 		}
-		k, err := keyOf(held.Int64)
+		k, err := b.keyOf(ctx, held.Int64)
 		if err != nil {
 			return false, err
 		}

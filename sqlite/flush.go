@@ -89,20 +89,20 @@ func (b *batch) flush(ctx context.Context) error {
 // columns that vary.
 const (
 	upsertMessages = `INSERT INTO messages (channel_id, ts, thread_ts, parent_ts, user_id, subtype,
-		present, deleted, visible, edited_user, edited_ts, doc, body)`
+		present, deleted, visible, edited_user, edited_ts, doc, body, key_seq)`
 	upsertMessagesTail = `ON CONFLICT (channel_id, ts) DO UPDATE SET thread_ts = excluded.thread_ts, parent_ts = excluded.parent_ts,
 		user_id = excluded.user_id, subtype = excluded.subtype, present = excluded.present, deleted = excluded.deleted,
 		visible = excluded.visible, edited_user = excluded.edited_user, edited_ts = excluded.edited_ts,
-		doc = excluded.doc, body = excluded.body`
-	plainRow = `(@,?,?,?,?,?,1,0,?,NULL,NULL,NULL,?)`
-	fullRow  = `(@,?,?,?,?,?,?,?,?,?,?,?,?)`
+		doc = excluded.doc, body = excluded.body, key_seq = excluded.key_seq`
+	plainRow = `(@,?,?,?,?,?,1,0,?,NULL,NULL,NULL,?,?)`
+	fullRow  = `(@,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 )
 
 // writeRows upserts rows (sorted by key) per channel.
 func (b *batch) writeRows(ctx context.Context, rows []*msgRow, plain bool) error {
-	tmpl, per := fullRow, 12
+	tmpl, per := fullRow, 13
 	if plain {
-		tmpl, per = plainRow, 7
+		tmpl, per = plainRow, 8
 	}
 	args := make([]any, 0, min(len(rows), chunkRows)*per)
 	for len(rows) > 0 {
@@ -128,8 +128,12 @@ func appendRowArgs(args []any, r *msgRow, plain bool) []any {
 	if r.parentTS != 0 {
 		parent = int64(r.parentTS)
 	}
+	var keySeq any
+	if r.keySeq != 0 {
+		keySeq = r.keySeq
+	}
 	if plain {
-		return append(args, int64(r.key.ts), int64(r.threadTS), parent, r.user, r.subtype, boolInt(r.visible), r.body)
+		return append(args, int64(r.key.ts), int64(r.threadTS), parent, r.user, r.subtype, boolInt(r.visible), r.body, keySeq)
 	}
 	var eu, et any
 	if r.edited != nil {
@@ -140,7 +144,7 @@ func appendRowArgs(args []any, r *msgRow, plain bool) []any {
 		doc = r.doc // stored apart only when rendering added fields
 	}
 	return append(args, int64(r.key.ts), int64(r.threadTS), parent, r.user, r.subtype,
-		boolInt(r.present), boolInt(r.deleted), boolInt(r.visible), eu, et, doc, r.body)
+		boolInt(r.present), boolInt(r.deleted), boolInt(r.visible), eu, et, doc, r.body, keySeq)
 }
 
 // loadDecorations reads the reactions (in order of first reaction) and pins

@@ -12,6 +12,10 @@ type prepared struct {
 	// idx lists the first event of each distinct key, in batch order: the
 	// batch's candidates for the log; the j-th gets seq base+j+1.
 	idx []int
+	// byRow marks the idx entries deduplicated through their message row
+	// rather than a slot of event_keys: `message` events without event_id
+	// (see settleMessages).
+	byRow []bool
 	// slots holds the event_keys slot of each idx entry, and logRows the
 	// five event-log arguments of each (key, type, event_ts, ingested_at,
 	// raw): boxed here so the writer only binds them.
@@ -30,11 +34,13 @@ func prepare(events []backchannel.Event, now int64) *prepared {
 		p.idx = append(p.idx, i)
 	}
 	p.slots = make([]any, len(p.idx))
+	p.byRow = make([]bool, len(p.idx))
 	p.logRows = make([]any, 0, 5*len(p.idx))
 	nowArg := any(now)
 	for j, i := range p.idx {
 		ev := &events[i]
 		p.slots[j] = slotOf(&ev.Key)
+		p.byRow[j] = ev.Type == backchannel.EvMessage && ev.ID == ""
 		p.logRows = append(p.logRows, ev.Key[:], ev.Type, int64(ev.EventTS), nowArg, ev.Raw)
 	}
 	return p

@@ -24,6 +24,8 @@ func Run(t *testing.T, open func(t *testing.T) backchannel.Store) {
 		{"UnknownChannel", testUnknownChannel},
 		{"AtomicBatch", testAtomicBatch},
 		{"IdempotentReplay", testIdempotentReplay},
+		{"ReplacedLines", testReplacedLines},
+		{"DedupeProperty", testDedupeProperty},
 		{"Messages", testMessages},
 		{"LastWriteWins", testLastWriteWins},
 		{"Edits", testEdits},
