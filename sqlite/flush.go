@@ -53,7 +53,7 @@ func (b *batch) flush(ctx context.Context) error {
 		return err
 	}
 
-	var plain, full []*msgRow
+	var top, plain, full []*msgRow
 	for _, k := range keys {
 		r := b.rows[k]
 		body := render.Render(render.Message{Channel: r.key.ch, TS: r.key.ts, ThreadTS: r.threadTS, Doc: r.doc, Edited: r.edited},
@@ -63,9 +63,12 @@ func (b *batch) flush(ctx context.Context) error {
 			continue
 		}
 		r.body, r.visible = body, vis
-		if !r.deleted && r.edited == nil && bytes.Equal(r.doc, r.body) {
-			plain = append(plain, r)
-		} else {
+		switch {
+		case r.deleted || r.edited != nil || !bytes.Equal(r.doc, r.body):
+			full = append(full, r)
+		case r.threadTS == 0 && r.subtype == "" && r.visible:
+			top = append(top, r)
+		default:
 			full = append(full, r)
 		}
 	}
@@ -78,15 +81,18 @@ func (b *batch) flush(ctx context.Context) error {
 		}
 	}
 	slices.SortFunc(tombs, func(a, b *msgRow) int { return less(a.key, b.key) })
-	if err := b.writeRows(ctx, plain, true); err != nil {
+	if err := b.writeRows(ctx, top, rowTop); err != nil {
 		return err
 	}
-	return b.writeRows(ctx, append(full, tombs...), false)
+	if err := b.writeRows(ctx, plain, rowPlain); err != nil {
+		return err
+	}
+	return b.writeRows(ctx, append(full, tombs...), rowFull)
 }
 
-// Message rows are written per channel (a shared parameter). A plain row
-// (present, not deleted, not edited, doc equal to body) binds only the
-// columns that vary.
+// Message rows are written per channel (a shared parameter), in three
+// shapes: every argument costs a conversion and a bind, so a row binds only
+// the columns that vary among rows of its shape.
 const (
 	upsertMessages = `INSERT INTO messages (channel_id, ts, thread_ts, parent_ts, user_id, subtype,
 		present, deleted, visible, edited_user, edited_ts, doc, body, key_seq)`
@@ -94,17 +100,26 @@ const (
 		user_id = excluded.user_id, subtype = excluded.subtype, present = excluded.present, deleted = excluded.deleted,
 		visible = excluded.visible, edited_user = excluded.edited_user, edited_ts = excluded.edited_ts,
 		doc = excluded.doc, body = excluded.body, key_seq = excluded.key_seq`
-	plainRow = `(@,?,?,?,?,?,1,0,?,NULL,NULL,NULL,?,?)`
-	fullRow  = `(@,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 )
 
-// writeRows upserts rows (sorted by key) per channel.
-func (b *batch) writeRows(ctx context.Context, rows []*msgRow, plain bool) error {
-	tmpl, per := fullRow, 13
-	if plain {
-		tmpl, per = plainRow, 8
-	}
-	args := make([]any, 0, min(len(rows), chunkRows)*per)
+// rowShape is a kind of message row and its VALUES template.
+type rowShape struct {
+	tmpl string
+	per  int // arguments per row
+}
+
+var (
+	// rowTop: a plain top-level message (no thread, subtype or edit, doc
+	// equal to body) — almost every row of a stream of new messages.
+	rowTop = rowShape{`(@,?,0,NULL,?,'',1,0,1,NULL,NULL,NULL,?,?)`, 4}
+	// rowPlain: present, not deleted, not edited, doc equal to body.
+	rowPlain = rowShape{`(@,?,?,?,?,?,1,0,?,NULL,NULL,NULL,?,?)`, 8}
+	rowFull  = rowShape{`(@,?,?,?,?,?,?,?,?,?,?,?,?,?)`, 13}
+)
+
+// writeRows upserts rows (sorted by key) of one shape, per channel.
+func (b *batch) writeRows(ctx context.Context, rows []*msgRow, shape rowShape) error {
+	args := make([]any, 0, min(len(rows), chunkRows)*shape.per)
 	for len(rows) > 0 {
 		ch := rows[0].key.ch
 		n := 1
@@ -113,9 +128,9 @@ func (b *batch) writeRows(ctx context.Context, rows []*msgRow, plain bool) error
 		}
 		args = args[:0]
 		for _, r := range rows[:n] {
-			args = appendRowArgs(args, r, plain)
+			args = appendRowArgs(args, r, shape)
 		}
-		if err := b.w.execRows(ctx, upsertMessages, tmpl, upsertMessagesTail, []any{ch}, per, args); err != nil {
+		if err := b.w.execRows(ctx, upsertMessages, shape.tmpl, upsertMessagesTail, []any{ch}, shape.per, args); err != nil {
 			return err
 		}
 		rows = rows[n:]
@@ -123,7 +138,7 @@ func (b *batch) writeRows(ctx context.Context, rows []*msgRow, plain bool) error
 	return nil
 }
 
-func appendRowArgs(args []any, r *msgRow, plain bool) []any {
+func appendRowArgs(args []any, r *msgRow, shape rowShape) []any {
 	var parent any
 	if r.parentTS != 0 {
 		parent = int64(r.parentTS)
@@ -132,7 +147,10 @@ func appendRowArgs(args []any, r *msgRow, plain bool) []any {
 	if r.keySeq != 0 {
 		keySeq = r.keySeq
 	}
-	if plain {
+	switch shape {
+	case rowTop:
+		return append(args, int64(r.key.ts), r.user, r.body, keySeq)
+	case rowPlain:
 		return append(args, int64(r.key.ts), int64(r.threadTS), parent, r.user, r.subtype, boolInt(r.visible), r.body, keySeq)
 	}
 	var eu, et any
