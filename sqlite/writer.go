@@ -100,6 +100,18 @@ func (db *DB) writeLoop(ctx context.Context) {
 	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), vstmts: make(map[valuesKey]*sql.Stmt), seq: -1,
 		writerState: writerState{known: make(map[string]bool), marks: make(map[string]backchannel.TS)}}
 	defer w.close()
+	// Committed groups are answered by the syncer once the WAL is on disk,
+	// while the writer goes on with the next group (see syncLoop).
+	committed := make(chan []*writeReq, 64)
+	syncDone := make(chan struct{})
+	go func() {
+		defer close(syncDone)
+		db.syncLoop(committed)
+	}()
+	defer func() {
+		close(committed)
+		<-syncDone
+	}()
 	for r := range db.reqs {
 		group := []*writeReq{r}
 		n := len(r.events)
@@ -116,7 +128,17 @@ func (db *DB) writeLoop(ctx context.Context) {
 				break drain
 			}
 		}
-		w.commitGroup(ctx, group)
+		if w.commitGroup(ctx, group) {
+			committed <- group
+		} else {
+			answer(group)
+		}
+	}
+}
+
+func answer(group []*writeReq) {
+	for _, r := range group {
+		close(r.done)
 	}
 }
 
@@ -143,27 +165,23 @@ func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
-// commitGroup runs every request of the group in one transaction, commits
-// once and answers all of them. The cache is invalidated after the COMMIT
-// and before any answer, so no reader that starts after an acknowledged
-// write can be served data older than it.
-func (w *writer) commitGroup(ctx context.Context, group []*writeReq) {
-	defer func() {
-		for _, r := range group {
-			close(r.done)
-		}
-	}()
+// commitGroup runs every request of the group in one transaction and
+// commits once. It reports whether the group committed; if so, it is
+// answered once the commit is durable (syncLoop), else at once. The cache is
+// invalidated after the COMMIT and before any answer, so no reader that
+// starts after an acknowledged write can be served data older than it.
+func (w *writer) commitGroup(ctx context.Context, group []*writeReq) (committed bool) {
 	if w.conn == nil {
 		conn, err := w.db.wdb.Conn(ctx)
 		if err != nil {
 			failAll(group, fmt.Errorf("sqlite: writer connection: %w", err))
-			return
+			return false
 		}
 		w.conn = conn
 	}
 	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		failAll(group, fmt.Errorf("sqlite: begin: %w", err))
-		return
+		return false
 	}
 	seq0 := w.seq
 	// First without savepoints: SQLite then keeps no sub-journal of every
@@ -182,12 +200,12 @@ func (w *writer) commitGroup(ctx context.Context, group []*writeReq) {
 	}
 	if failed != nil && len(group) == 1 {
 		w.rollback(ctx, group, seq0, failed.err)
-		return
+		return false
 	}
 	if failed != nil {
 		if err := w.restart(ctx, seq0); err != nil {
 			w.rollback(ctx, group, seq0, err)
-			return
+			return false
 		}
 		for _, r := range group {
 			r.err, r.res, r.touched = nil, backchannel.ApplyResult{}, touched{}
@@ -198,13 +216,13 @@ func (w *writer) commitGroup(ctx context.Context, group []*writeReq) {
 			if err := w.runSavepoint(r); err != nil {
 				// The transaction is in an unknown state: give it up entirely.
 				w.rollback(ctx, group, seq0, err)
-				return
+				return false
 			}
 		}
 	}
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		w.rollback(ctx, group, seq0, fmt.Errorf("sqlite: commit: %w", err))
-		return
+		return false
 	}
 	w.db.walChanged()
 	for _, r := range group {
@@ -216,6 +234,7 @@ func (w *writer) commitGroup(ctx context.Context, group []*writeReq) {
 			}
 		}
 	}
+	return true
 }
 
 // restart rolls the transaction back and begins a new one.
