@@ -28,6 +28,9 @@ type cache struct {
 	chanVer  map[string]uint64
 	dirVer   uint64
 	tokenVer uint64
+	// epoch is added to every version: invalidateAll bumps it when another
+	// process wrote to the database, which makes every entry stale at once.
+	epoch uint64
 
 	channels map[string]cached[backchannel.Channel]
 	members  map[[2]string]cached[bool]
@@ -106,16 +109,35 @@ func (c *cache) invalidate(t *touched) {
 	}
 }
 
+// invalidateAll makes every entry stale: another process wrote to the
+// database (see writer.checkForeignWrites), so nothing cached is known good.
+func (c *cache) invalidateAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	clear(c.channels)
+	clear(c.maxVis)
+	clear(c.users)
+	clear(c.tokens)
+	clear(c.members)
+	clear(c.stars)
+	clear(c.actPages)
+}
+
+// chanV and actV are a channel's versions (c.mu held).
+func (c *cache) chanV(ch string) uint64 { return c.chanVer[ch] + c.epoch }
+func (c *cache) actV(ch string) uint64  { return c.actVer[ch] + c.epoch }
+
 func (c *cache) channelVersion(ch string) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.chanVer[ch]
+	return c.chanV(ch)
 }
 
 func (c *cache) versions() (dir, tok uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.dirVer, c.tokenVer
+	return c.dirVer + c.epoch, c.tokenVer + c.epoch
 }
 
 // lookup and store are the generic halves of every cached read.

@@ -27,7 +27,7 @@ type actEntry struct {
 func (c *cache) actVersions(ch string) (chanVer, actVer uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.chanVer[ch], c.actVer[ch]
+	return c.chanV(ch), c.actV(ch)
 }
 
 func (c *cache) getActPage(k actKey, chanVer, actVer uint64) (backchannel.MessageActivityPage, bool) {
@@ -44,7 +44,7 @@ func (c *cache) getActPage(k actKey, chanVer, actVer uint64) (backchannel.Messag
 func (c *cache) putActPage(k actKey, chanVer, actVer uint64, p backchannel.MessageActivityPage) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.pages.Enabled() || chanVer != c.chanVer[k.channel] || actVer != c.actVer[k.channel] {
+	if !c.pages.Enabled() || chanVer != c.chanV(k.channel) || actVer != c.actV(k.channel) {
 		return
 	}
 	if len(c.actPages) >= maxActPages {

@@ -106,7 +106,7 @@ func (db *DB) queryPage(ctx context.Context, q backchannel.HistoryQuery) (page, 
 // cached per channel version.
 func (db *DB) newestVisible(ctx context.Context, ch string) (backchannel.TS, error) {
 	c := db.cache
-	cur := func() uint64 { return c.chanVer[ch] }
+	cur := func() uint64 { return c.chanV(ch) }
 	if ts, err, ok := lookup(c, c.maxVis, ch, cur); ok {
 		return ts, err
 	}
@@ -128,7 +128,7 @@ func (db *DB) newestVisible(ctx context.Context, ch string) (backchannel.TS, err
 func (db *DB) stars(ctx context.Context, user, ch string) (map[backchannel.TS]bool, error) {
 	c := db.cache
 	k := [2]string{user, ch}
-	cur := func() uint64 { return c.chanVer[ch] }
+	cur := func() uint64 { return c.chanV(ch) }
 	if m, err, ok := lookup(c, c.stars, k, cur); ok {
 		return m, err
 	}

@@ -71,7 +71,7 @@ func (db *DB) Team(ctx context.Context, id string) (backchannel.Team, error) {
 // User returns a user (cached).
 func (db *DB) User(ctx context.Context, id string) (backchannel.User, error) {
 	c := db.cache
-	cur := func() uint64 { return c.dirVer }
+	cur := func() uint64 { return c.dirVer + c.epoch }
 	if u, err, ok := lookup(c, c.users, id, cur); ok {
 		return u, err
 	}
@@ -94,7 +94,7 @@ func (db *DB) User(ctx context.Context, id string) (backchannel.User, error) {
 // Channel returns a conversation with its pin count (cached).
 func (db *DB) Channel(ctx context.Context, id string) (backchannel.Channel, error) {
 	c := db.cache
-	cur := func() uint64 { return c.chanVer[id] }
+	cur := func() uint64 { return c.chanV(id) }
 	if ch, err, ok := lookup(c, c.channels, id, cur); ok {
 		return copyChannel(ch), err
 	}
@@ -139,7 +139,7 @@ func copyChannel(c backchannel.Channel) backchannel.Channel {
 func (db *DB) IsMember(ctx context.Context, channelID, userID string) (bool, error) {
 	c := db.cache
 	k := [2]string{channelID, userID}
-	cur := func() uint64 { return c.chanVer[channelID] }
+	cur := func() uint64 { return c.chanV(channelID) }
 	if ok, err, hit := lookup(c, c.members, k, cur); hit {
 		return ok, err
 	}

@@ -90,7 +90,7 @@ func wrapUnlessDomain(op string, err error) error {
 // TokenByHash finds a token, revoked or not (cached).
 func (db *DB) TokenByHash(ctx context.Context, hash string) (backchannel.Token, error) {
 	c := db.cache
-	cur := func() uint64 { return c.tokenVer }
+	cur := func() uint64 { return c.tokenVer + c.epoch }
 	if t, err, ok := lookup(c, c.tokens, hash, cur); ok {
 		return copyToken(t), err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/backchannel/backchannel"
 )
@@ -17,6 +18,10 @@ const (
 )
 
 var errClosed = errors.New("sqlite: store is closed")
+
+// foreignPoll is how often an idle writer looks for commits of other
+// processes (checkForeignWrites).
+const foreignPoll = time.Second
 
 // writeReq is one unit of work for the writer: a batch of events or a
 // function (tokens, migrations). A failing request rolls back alone (see
@@ -65,6 +70,9 @@ type writer struct {
 	vstmts map[valuesKey]*sql.Stmt
 	seq    int64 // last event seq handed out; -1 until read from the log
 	writerState
+	// dataVersion is SQLite's data_version as of the writer's last look:
+	// it changes when another connection — another process — commits.
+	dataVersion int64
 }
 
 // exec runs fn through the writer (rolled back alone if it fails, see
@@ -112,7 +120,27 @@ func (db *DB) writeLoop(ctx context.Context) {
 		close(committed)
 		<-syncDone
 	}()
-	for r := range db.reqs {
+	// An idle writer still looks for other processes' writes, so that the
+	// read cache does not serve what they replaced for long.
+	idle := time.NewTicker(foreignPoll)
+	defer idle.Stop()
+	for {
+		var r *writeReq
+		select {
+		case r1, ok := <-db.reqs:
+			if !ok {
+				return
+			}
+			r = r1
+		case <-idle.C:
+			if w.conn != nil {
+				if err := w.checkForeignWrites(ctx); err != nil && ctx.Err() == nil {
+					db.log.Error("sqlite: look for other writers", "err", err)
+				}
+			}
+			continue
+		}
+		idle.Reset(foreignPoll)
 		group := []*writeReq{r}
 		n := len(r.events)
 	drain:
@@ -183,6 +211,10 @@ func (w *writer) commitGroup(ctx context.Context, group []*writeReq) (committed 
 		failAll(group, fmt.Errorf("sqlite: begin: %w", err))
 		return false
 	}
+	if err := w.checkForeignWrites(ctx); err != nil {
+		w.rollback(ctx, group, w.seq, err)
+		return false
+	}
 	seq0 := w.seq
 	// First without savepoints: SQLite then keeps no sub-journal of every
 	// page the group touches (about a tenth of the cost of a big batch). If
@@ -235,6 +267,26 @@ func (w *writer) commitGroup(ctx context.Context, group []*writeReq) (committed 
 		}
 	}
 	return true
+}
+
+// checkForeignWrites drops what the writer and the read cache know when
+// another process committed to the database since the writer last looked
+// (say `backchannel import` or `token create` beside `serve`): the log's last
+// seq, the channels' marks and every cached read. Inside BEGIN IMMEDIATE
+// nobody else can commit until the writer does, so what is read afterwards
+// is current.
+func (w *writer) checkForeignWrites(ctx context.Context) error {
+	var v int64
+	if err := w.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+		return fmt.Errorf("sqlite: data_version: %w", err)
+	}
+	if w.dataVersion != 0 && v != w.dataVersion {
+		w.seq = -1
+		clear(w.marks)
+		w.db.cache.invalidateAll()
+	}
+	w.dataVersion = v
+	return nil
 }
 
 // restart rolls the transaction back and begins a new one.
