@@ -272,34 +272,47 @@ func (b *batch) prelude(ctx context.Context) error {
 // there when prelude read them; one logged since fails the COPY or makes it
 // wait (see apply).
 func (b *batch) logEvents(ctx context.Context) error {
-	rows := make([][]any, 0, b.res.Accepted)
+	if b.res.Accepted == 0 {
+		return nil
+	}
+	c := newCopyBuf(0)
 	for i := range b.events {
 		if b.seq[i] == 0 {
 			continue
 		}
 		ev := &b.events[i]
-		raw := ev.Raw
-		if raw == nil {
-			raw = []byte{}
+		if c.rows == 0 {
+			c.b = slices.Grow(c.b, b.res.Accepted*(len(ev.Raw)+len(ev.Type)+100))
 		}
-		var day any // the analytics day, for rebuilds; NULL when none
-		if analytics.HasDay(ev.Type) {
-			f := analytics.FactOf(ev)
-			if d, ok := analytics.DayOf(&f); ok {
-				day = int32(d)
-			}
+		c.row(len(eventCols))
+		c.int64(b.seq[i])
+		c.bytes(ev.Key[:])
+		c.text(ev.Type)
+		c.int64(int64(ev.EventTS))
+		c.int64(b.now)
+		c.bytes(ev.Raw)
+		// The analytics day, for rebuilds; NULL when none.
+		if d, ok := eventDay(ev); ok {
+			c.int32(int32(d))
+		} else {
+			c.null()
 		}
-		rows = append(rows, []any{b.seq[i], ev.Key[:], ev.Type, int64(ev.EventTS), b.now, raw, day})
 	}
-	if len(rows) == 0 {
-		return nil
-	}
-	_, err := b.tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"seq", "key", "type", "event_ts", "ingested_at", "raw", "day"},
-		pgx.CopyFromRows(rows))
-	if err != nil {
+	if err := copyIn(ctx, b.tx, "events", eventCols, c); err != nil {
 		return fmt.Errorf("log events: %w", err)
 	}
 	return nil
+}
+
+var eventCols = []string{"seq", "key", "type", "event_ts", "ingested_at", "raw", "day"}
+
+// eventDay is the analytics day an event counts for, if any.
+func eventDay(ev *backchannel.Event) (backchannel.Day, bool) {
+	if !analytics.HasDay(ev.Type) {
+		return 0, false
+	}
+	f := analytics.FactOf(ev)
+	return analytics.DayOf(&f)
 }
 
 // validate checks, in batch order, that every channel an event refers to
