@@ -56,6 +56,7 @@ type batch struct {
 	rows   map[msgKey]*msgRow
 
 	marks     map[string]backchannel.TS // channel marks at the start of the batch
+	gaps      map[string]tsRange        // ranges of channels with nothing stored in them
 	newMarks  map[string]backchannel.TS // raised by the batch's message events
 	decorated map[msgKey]bool           // keys whose reactions or pins this batch wrote
 	pinned    map[string]bool           // channels whose pins changed
@@ -72,6 +73,7 @@ func newBatch(db *DB, events []backchannel.Event) *batch {
 		exists:    make(map[string]bool),
 		rows:      make(map[msgKey]*msgRow),
 		marks:     make(map[string]backchannel.TS),
+		gaps:      make(map[string]tsRange),
 		newMarks:  make(map[string]backchannel.TS),
 		decorated: make(map[msgKey]bool),
 		pinned:    make(map[string]bool),
@@ -90,11 +92,18 @@ func (b *batch) row(k msgKey) *msgRow {
 }
 
 // inDB reports whether k may have a row, replies, reactions or pins stored
-// before this batch: only at or below its channel's mark.
+// before this batch: only at or below its channel's mark, and not in the
+// range of the channel's keys that the batch found empty (see gapProbe).
 func (b *batch) inDB(k msgKey) bool {
+	if g, ok := b.gaps[k.ch]; ok && g.lo <= k.ts && k.ts <= g.hi {
+		return false
+	}
 	m, ok := b.marks[k.ch]
 	return !ok || k.ts <= m
 }
+
+// tsRange is a closed range of message timestamps.
+type tsRange struct{ lo, hi backchannel.TS }
 
 // stored filters keys down to those that may be in the database.
 func (b *batch) stored(keys []msgKey, also map[msgKey]bool) []msgKey {
