@@ -55,6 +55,16 @@ type batch struct {
 	exists map[string]bool  // channels that exist in the database or the batch
 	rows   map[msgKey]*msgRow
 
+	lockIDs  []int64            // advisory lock keys, ascending
+	channels []string           // the channels the events are about, ascending
+	unknown  []string           // channels to check for existence
+	spans    map[string]tsRange // the keys each channel's message events name
+	readKeys bool               // read which keys are logged before the COPY
+	old      map[[32]byte]bool  // keys found logged
+	blocks   []int64            // reserved seq blocks
+	maxSeq   int64              // the batch's highest seq
+	applied  map[string]int64   // the channels' seq high-water marks
+
 	marks     map[string]backchannel.TS // channel marks at the start of the batch
 	gaps      map[string]tsRange        // ranges of channels with nothing stored in them
 	newMarks  map[string]backchannel.TS // raised by the batch's message events
@@ -69,6 +79,9 @@ func newBatch(db *DB, events []backchannel.Event) *batch {
 	return &batch{
 		db: db, events: events, now: db.now().UnixMicro(),
 		seq:       make([]int64, len(events)),
+		spans:     make(map[string]tsRange),
+		old:       make(map[[32]byte]bool),
+		applied:   make(map[string]int64),
 		first:     make(map[[32]byte]int, len(events)),
 		exists:    make(map[string]bool),
 		rows:      make(map[msgKey]*msgRow),
