@@ -10,7 +10,8 @@ case "${STORE:-sqlite}" in
     psql "$PG" -qc "CREATE SCHEMA $SCHEMA"
     trap 'kill $(jobs -p) 2>/dev/null || true; psql "$PG" -qc "SET client_min_messages=warning; DROP SCHEMA $SCHEMA CASCADE"; rm -rf "$W"' EXIT
     sep='?'; [[ "$PG" == *\?* ]] && sep='&'
-    DB="${PG}${sep}options=-csearch_path%3D${SCHEMA}"
+    # application_name tags the benchmark's backends (ingest.sh sums their CPU).
+    DB="${PG}${sep}options=-csearch_path%3D${SCHEMA}&application_name=${SCHEMA}"
     ;;
   *) echo "STORE must be sqlite or postgres" >&2; exit 2 ;;
 esac

@@ -13,25 +13,34 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// maxAttempts bounds retries of a batch that lost a deadlock or a
-// serialization failure to another process; the transaction rolled back, so
-// retrying is safe.
-const maxAttempts = 5
+// maxAttempts bounds retries of a batch that lost a race (see retryable);
+// the transaction rolled back, so retrying is safe.
+const maxAttempts = 8
 
 // Apply stores a batch atomically in one transaction. It returns once the
 // transaction is committed (synchronous_commit as the server has it: on by
 // default, so acknowledged means durable).
+//
+// A batch reads which of its keys are logged only when a recent batch of
+// this process met logged keys (replays), or on a retry: new events, the
+// common case, go straight into the log, and a logged key fails the COPY
+// with a unique violation, so the retry reads the keys and counts the
+// event as a duplicate.
 func (db *DB) Apply(ctx context.Context, events []backchannel.Event) (backchannel.ApplyResult, error) {
 	if len(events) == 0 {
 		return backchannel.ApplyResult{}, nil
 	}
 	for attempt := 1; ; attempt++ {
 		b := newBatch(db, events)
+		b.readKeys = attempt > 1 || db.replays.Load()
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 			b.tx = tx
 			return b.apply(ctx)
 		})
 		if err == nil {
+			if b.readKeys {
+				db.replays.Store(len(b.old) > 0)
+			}
 			for ch := range b.touched {
 				db.known.Store(ch, struct{}{}) // committed, and validate checked it exists
 			}
@@ -41,6 +50,9 @@ func (db *DB) Apply(ctx context.Context, events []backchannel.Event) (backchanne
 		if errors.As(err, &ee) {
 			return backchannel.ApplyResult{}, err
 		}
+		if loggedKey(err) {
+			db.replays.Store(true)
+		}
 		if retryable(err) && attempt < maxAttempts {
 			continue
 		}
@@ -49,46 +61,73 @@ func (db *DB) Apply(ctx context.Context, events []backchannel.Event) (backchanne
 }
 
 // retryable reports whether a batch lost a race that left nothing
-// committed: a deadlock, a serialization failure, or a key of its events
-// that another batch committed after this one read the log (the next
-// attempt reads the key and counts the event as a duplicate).
+// committed: a deadlock, a serialization failure, a key of its events
+// already logged (the next attempt reads the key and counts the event as a
+// duplicate), or a later batch of one of its channels applied first.
 func retryable(err error) bool {
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) {
-		return false
+	if errors.Is(err, errOutOfOrder) || loggedKey(err) {
+		return true
 	}
-	switch pgErr.Code {
+	switch pgCode(err) {
 	case codeDeadlockDetected, codeSerializationFailure:
 		return true
-	case codeUniqueViolation:
-		return pgErr.TableName == "events"
 	}
 	return false
 }
 
+// loggedKey reports whether err is a unique violation on the event log.
+func loggedKey(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == codeUniqueViolation && pgErr.TableName == "events"
+}
+
 // apply runs the batch inside its transaction.
 //
-// Concurrency: the transaction reads which of its keys are logged, then
-// takes advisory locks, in ascending order, on every channel its events are
-// about, and on one of 256 buckets (by key) for each event about no
-// channel. The read happens before the locks (xact locks are held until
-// commit, so it stays out of the critical section) and dedupe is still
-// exact, by the unique index on events.key: a key committed after the read
-// fails the COPY with a unique violation (the batch is retried, and its
-// read then sees the key); a key logged by a transaction still in flight
-// makes the COPY wait for it, then fail the same way or go on if it rolled
-// back. Seqs are reserved under the locks, so within a lock seq order is
-// apply order. The channel locks serialize the read-modify-write of message
-// renders (thread stats, reactions, pins) and keep the channel marks still,
-// while batches for different channels run in parallel.
+// Concurrency: the transaction takes advisory locks, in ascending order, on
+// every channel its events are about, and on one of 256 buckets (by key) for
+// each event about no channel. The channel locks serialize the
+// read-modify-write of message renders (thread stats, reactions, pins) and
+// keep the channel marks still, while batches for different channels run in
+// parallel. Xact locks are held until commit, so what runs before them stays
+// out of the critical section: the read of which keys are logged, the seq
+// reservation and the COPY into the log. The channel tickets of ticket.go
+// make batches of a channel take its lock in seq order, so that seq order
+// stays apply order.
+//
+// Dedupe is exact by the unique index on events.key: a key logged after the
+// read (or, when the batch does not read, one logged at all) fails the COPY
+// with a unique violation, and the batch is retried, reading the keys; a key
+// logged by a transaction still in flight makes the COPY wait for it, then
+// fail the same way or go on if it rolled back.
 func (b *batch) apply(ctx context.Context) error {
-	if err := b.prelude(ctx); err != nil {
+	b.plan()
+	// Before the locks: which keys are logged, the seqs and the tickets;
+	// then the COPY into the log.
+	q := &pgx.Batch{}
+	b.queueKeyRead(q)
+	b.queueSeqs(q)
+	b.queueTicket(q)
+	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
+		return fmt.Errorf("reserve: %w", err)
+	}
+	if err := b.assignSeqs(); err != nil {
 		return err
+	}
+	if err := b.logEvents(ctx); err != nil {
+		return err
+	}
+	// The earlier tickets, the locks, and what is read under them.
+	q = &pgx.Batch{}
+	b.queueTicketWait(q)
+	b.queueLocks(q)
+	b.queueLocked(q)
+	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
+		return fmt.Errorf("lock: %w", err)
 	}
 	if err := b.validate(); err != nil {
 		return err
 	}
-	if err := b.logEvents(ctx); err != nil {
+	if err := b.checkOrder(); err != nil {
 		return err
 	}
 	if err := b.loadRows(ctx, b.eventKeys(), false); err != nil {
@@ -149,26 +188,23 @@ func channelOf(ev *backchannel.Event) string {
 	return ev.ChannelID
 }
 
-// prelude reads which keys are in the log already, takes the batch's locks
-// and reads everything else the batch needs to know before it writes, in
-// one pipelined round trip: seqs for the new events, which channels exist,
-// and the channels' marks (see the versions table). Statements of a
-// pipeline run in order, so every read after the lock statement happens
-// under the locks.
-func (b *batch) prelude(ctx context.Context) error {
-	var ids []int64
+// plan lists, from the events alone, what the batch locks and reads: the
+// lock keys, the distinct event keys, the channels to check and the
+// channels' mark keys and spans.
+func (b *batch) plan() {
 	seenLock := make(map[int64]bool)
-	var chans, markKeys []string
 	seenCh := make(map[string]bool)
+	chans := make(map[string]bool)
 	for i := range b.events {
 		ev := &b.events[i]
 		name := "k:" + string(ev.Key[:1])
 		if ch := channelOf(ev); ch != "" {
 			name = "c:" + ch
+			chans[ch] = true
 		}
 		if id := lockID(name); !seenLock[id] {
 			seenLock[id] = true
-			ids = append(ids, id)
+			b.lockIDs = append(b.lockIDs, id)
 		}
 		if _, dup := b.first[ev.Key]; !dup {
 			b.first[ev.Key] = i
@@ -177,45 +213,73 @@ func (b *batch) prelude(ctx context.Context) error {
 		if needsChannel(ev.Type) && !seenCh[ev.ChannelID] {
 			seenCh[ev.ChannelID] = true
 			if _, ok := b.db.known.Load(ev.ChannelID); !ok {
-				chans = append(chans, ev.ChannelID)
+				b.unknown = append(b.unknown, ev.ChannelID)
 			}
 		}
 		if isMessageEvent(ev.Type) {
 			if _, ok := b.marks[ev.ChannelID]; !ok {
 				b.marks[ev.ChannelID] = 0 // no versions row: nothing stored
-				markKeys = append(markKeys, chanKey(ev.ChannelID))
+				b.spans[ev.ChannelID] = tsRange{ev.TS, ev.TS}
 			}
+			r := b.spans[ev.ChannelID]
+			r.lo, r.hi = min(r.lo, ev.TS), max(r.hi, ev.TS)
+			if ev.Type == backchannel.EvMessage && ev.ThreadTS != 0 {
+				r.lo, r.hi = min(r.lo, ev.ThreadTS), max(r.hi, ev.ThreadTS)
+			}
+			b.spans[ev.ChannelID] = r
 		}
 	}
-	slices.Sort(ids)
-	q := &pgx.Batch{}
-	// Which keys are logged, read before the locks (see apply).
-	old := make(map[[32]byte]bool)
+	slices.Sort(b.lockIDs)
+	b.channels = keysOf(chans)
+}
+
+// queueKeyRead queues the read of which of the batch's keys are logged,
+// unless the batch goes without it (readKeys; see Apply).
+func (b *batch) queueKeyRead(q *pgx.Batch) {
+	if !b.readKeys {
+		return
+	}
 	q.Queue(`SELECT key FROM events WHERE key = ANY($1)`, b.keys).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var k []byte
 			if err := rows.Scan(&k); err != nil {
 				return err
 			}
-			old[[32]byte(k)] = true
+			b.old[[32]byte(k)] = true
 		}
 		return rows.Err()
 	})
-	// unnest yields the array in order, so the locks are taken in order.
-	q.Queue(`SELECT count(pg_advisory_xact_lock(x)) FROM unnest($1::bigint[]) AS x`, ids)
-	var blocks []int64
+}
+
+// queueLocks queues the batch's locks, taken in ascending order (unnest
+// yields the array in order).
+func (b *batch) queueLocks(q *pgx.Batch) {
+	q.Queue(`SELECT count(pg_advisory_xact_lock(x)) FROM unnest($1::bigint[]) AS x`, b.lockIDs)
+}
+
+// queueSeqs queues the reservation of the batch's seqs: one block of
+// seqBlock per nextval.
+func (b *batch) queueSeqs(q *pgx.Batch) {
 	q.Queue(`SELECT nextval('events_seq') FROM generate_series(1, $1)`, (len(b.keys)+seqBlock-1)/seqBlock).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var s int64
 			if err := rows.Scan(&s); err != nil {
 				return err
 			}
-			blocks = append(blocks, s)
+			b.blocks = append(b.blocks, s)
 		}
 		return rows.Err()
 	})
-	if len(chans) > 0 {
-		q.Queue(`SELECT id FROM channels WHERE id = ANY($1)`, chans).Query(func(rows pgx.Rows) error {
+}
+
+// queueLocked queues what the batch reads under its channel locks (queued
+// after the lock statement: statements of a pipeline run in order): which
+// channels exist, the channels' marks and seq high-water marks (see the
+// versions table), the gap probe, the analytics context and the
+// messages.activity bits.
+func (b *batch) queueLocked(q *pgx.Batch) {
+	if len(b.unknown) > 0 {
+		q.Queue(`SELECT id FROM channels WHERE id = ANY($1)`, b.unknown).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id string
 				if err := rows.Scan(&id); err != nil {
@@ -226,34 +290,44 @@ func (b *batch) prelude(ctx context.Context) error {
 			return rows.Err()
 		})
 	}
-	if len(markKeys) > 0 {
-		q.Queue(`SELECT substr(key, 3), mark FROM versions WHERE key = ANY($1)`, markKeys).Query(func(rows pgx.Rows) error {
+	if len(b.channels) > 0 {
+		keys := make([]string, len(b.channels))
+		for i, ch := range b.channels {
+			keys[i] = chanKey(ch)
+		}
+		q.Queue(`SELECT substr(key, 3), mark, seq FROM versions WHERE key = ANY($1)`, keys).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var ch string
-				var m int64
-				if err := rows.Scan(&ch, &m); err != nil {
+				var m, s int64
+				if err := rows.Scan(&ch, &m, &s); err != nil {
 					return err
 				}
-				b.marks[ch] = backchannel.TS(m)
+				if _, ok := b.marks[ch]; ok {
+					b.marks[ch] = backchannel.TS(m)
+				}
+				b.applied[ch] = s
 			}
 			return rows.Err()
 		})
 	}
+	b.queueGapProbe(q)
 	b.ru.queueContext(q, b.events)
 	b.queueActOld(q)
-	if err := b.tx.SendBatch(ctx, q).Close(); err != nil {
-		return fmt.Errorf("prelude: %w", err)
+}
+
+// assignSeqs gives every new event its seq, in batch order (reactions are
+// listed by seq), and counts the duplicates.
+func (b *batch) assignSeqs() error {
+	if len(b.blocks)*seqBlock < len(b.keys) {
+		return fmt.Errorf("prelude: got %d seq blocks for %d events", len(b.blocks), len(b.keys))
 	}
-	if len(blocks)*seqBlock < len(b.keys) {
-		return fmt.Errorf("prelude: got %d seq blocks for %d events", len(blocks), len(b.keys))
-	}
-	// Seqs follow batch order: reactions are listed by seq.
 	j := 0
 	for i := range b.events {
 		k := b.events[i].Key
 		if b.first[k] == i {
-			if !old[k] {
-				b.seq[i] = blocks[j/seqBlock] + int64(j%seqBlock)
+			if !b.old[k] {
+				b.seq[i] = b.blocks[j/seqBlock] + int64(j%seqBlock)
+				b.maxSeq = b.seq[i]
 			}
 			j++
 		}
@@ -268,38 +342,85 @@ func (b *batch) prelude(ctx context.Context) error {
 	return nil
 }
 
+// queueGapProbe queues, for each channel, whether anything is stored in the
+// range of keys the batch's message events name: a message row, a reply
+// pointing into it, a reaction or a pin. When nothing is, no key in the range
+// needs a lookup (inDB), the way keys above the channel's mark need none: a
+// batch of new messages written below the mark (a backfill, or one of
+// several streams into a channel) costs four range probes instead of four
+// point lookups per message. It runs under the channel locks, so the answer
+// holds until commit.
+func (b *batch) queueGapProbe(q *pgx.Batch) {
+	if len(b.spans) == 0 {
+		return
+	}
+	chs := keysOf(b.spans)
+	los, his := make([]int64, len(chs)), make([]int64, len(chs))
+	for i, ch := range chs {
+		los[i], his[i] = int64(b.spans[ch].lo), int64(b.spans[ch].hi)
+	}
+	q.Queue(`SELECT k.c FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(c, lo, hi)
+		WHERE NOT EXISTS (SELECT FROM messages AS m WHERE m.channel_id = k.c AND m.ts BETWEEN k.lo AND k.hi)
+		AND NOT EXISTS (SELECT FROM messages AS m WHERE m.channel_id = k.c AND m.parent_ts BETWEEN k.lo AND k.hi)
+		AND NOT EXISTS (SELECT FROM reactions AS r WHERE r.channel_id = k.c AND r.ts BETWEEN k.lo AND k.hi)
+		AND NOT EXISTS (SELECT FROM pins AS p WHERE p.channel_id = k.c AND p.ts BETWEEN k.lo AND k.hi)`,
+		chs, los, his).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var ch string
+			if err := rows.Scan(&ch); err != nil {
+				return err
+			}
+			b.gaps[ch] = b.spans[ch]
+		}
+		return rows.Err()
+	})
+}
+
 // logEvents COPYs the batch's new events into the log. Their keys were not
 // there when prelude read them; one logged since fails the COPY or makes it
 // wait (see apply).
 func (b *batch) logEvents(ctx context.Context) error {
-	rows := make([][]any, 0, b.res.Accepted)
+	if b.res.Accepted == 0 {
+		return nil
+	}
+	c := newCopyBuf(0)
 	for i := range b.events {
 		if b.seq[i] == 0 {
 			continue
 		}
 		ev := &b.events[i]
-		raw := ev.Raw
-		if raw == nil {
-			raw = []byte{}
+		if c.rows == 0 {
+			c.b = slices.Grow(c.b, b.res.Accepted*(len(ev.Raw)+len(ev.Type)+100))
 		}
-		var day any // the analytics day, for rebuilds; NULL when none
-		if analytics.HasDay(ev.Type) {
-			f := analytics.FactOf(ev)
-			if d, ok := analytics.DayOf(&f); ok {
-				day = int32(d)
-			}
+		c.row(len(eventCols))
+		c.int64(b.seq[i])
+		c.bytes(ev.Key[:])
+		c.text(ev.Type)
+		c.int64(int64(ev.EventTS))
+		c.int64(b.now)
+		c.bytes(ev.Raw)
+		// The analytics day, for rebuilds; NULL when none.
+		if d, ok := eventDay(ev); ok {
+			c.int32(int32(d))
+		} else {
+			c.null()
 		}
-		rows = append(rows, []any{b.seq[i], ev.Key[:], ev.Type, int64(ev.EventTS), b.now, raw, day})
 	}
-	if len(rows) == 0 {
-		return nil
-	}
-	_, err := b.tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"seq", "key", "type", "event_ts", "ingested_at", "raw", "day"},
-		pgx.CopyFromRows(rows))
-	if err != nil {
+	if err := copyIn(ctx, b.tx, "events", eventCols, c); err != nil {
 		return fmt.Errorf("log events: %w", err)
 	}
 	return nil
+}
+
+var eventCols = []string{"seq", "key", "type", "event_ts", "ingested_at", "raw", "day"}
+
+// eventDay is the analytics day an event counts for, if any.
+func eventDay(ev *backchannel.Event) (backchannel.Day, bool) {
+	if !analytics.HasDay(ev.Type) {
+		return 0, false
+	}
+	f := analytics.FactOf(ev)
+	return analytics.DayOf(&f)
 }
 
 // validate checks, in batch order, that every channel an event refers to
@@ -363,14 +484,15 @@ func (b *batch) queueVersions(q *pgx.Batch) {
 		return
 	}
 	slices.Sort(keys)
-	marks := make([]int64, len(keys))
+	marks, seqs := make([]int64, len(keys)), make([]int64, len(keys))
 	for i, k := range keys {
 		if k != verDirectory {
-			marks[i] = int64(b.newMarks[k[2:]])
+			marks[i], seqs[i] = int64(b.newMarks[k[2:]]), b.maxSeq
 		}
 	}
-	q.Queue(`INSERT INTO versions (key, v, mark) SELECT k, 1, m FROM unnest($1::text[], $2::bigint[]) AS u(k, m)
-		ON CONFLICT (key) DO UPDATE SET v = versions.v + 1, mark = greatest(versions.mark, excluded.mark)`, keys, marks)
+	q.Queue(`INSERT INTO versions (key, v, mark, seq) SELECT k, 1, m, s FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(k, m, s)
+		ON CONFLICT (key) DO UPDATE SET v = versions.v + 1, mark = greatest(versions.mark, excluded.mark),
+		seq = greatest(versions.seq, excluded.seq)`, keys, marks, seqs)
 }
 
 func keysOf[V any](m map[string]V) []string {

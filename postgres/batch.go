@@ -55,7 +55,18 @@ type batch struct {
 	exists map[string]bool  // channels that exist in the database or the batch
 	rows   map[msgKey]*msgRow
 
+	lockIDs  []int64            // advisory lock keys, ascending
+	channels []string           // the channels the events are about, ascending
+	unknown  []string           // channels to check for existence
+	spans    map[string]tsRange // the keys each channel's message events name
+	readKeys bool               // read which keys are logged before the COPY
+	old      map[[32]byte]bool  // keys found logged
+	blocks   []int64            // reserved seq blocks
+	maxSeq   int64              // the batch's highest seq
+	applied  map[string]int64   // the channels' seq high-water marks
+
 	marks     map[string]backchannel.TS // channel marks at the start of the batch
+	gaps      map[string]tsRange        // ranges of channels with nothing stored in them
 	newMarks  map[string]backchannel.TS // raised by the batch's message events
 	decorated map[msgKey]bool           // keys whose reactions or pins this batch wrote
 	pinned    map[string]bool           // channels whose pins changed
@@ -68,10 +79,14 @@ func newBatch(db *DB, events []backchannel.Event) *batch {
 	return &batch{
 		db: db, events: events, now: db.now().UnixMicro(),
 		seq:       make([]int64, len(events)),
+		spans:     make(map[string]tsRange),
+		old:       make(map[[32]byte]bool),
+		applied:   make(map[string]int64),
 		first:     make(map[[32]byte]int, len(events)),
 		exists:    make(map[string]bool),
 		rows:      make(map[msgKey]*msgRow),
 		marks:     make(map[string]backchannel.TS),
+		gaps:      make(map[string]tsRange),
 		newMarks:  make(map[string]backchannel.TS),
 		decorated: make(map[msgKey]bool),
 		pinned:    make(map[string]bool),
@@ -90,11 +105,18 @@ func (b *batch) row(k msgKey) *msgRow {
 }
 
 // inDB reports whether k may have a row, replies, reactions or pins stored
-// before this batch: only at or below its channel's mark.
+// before this batch: only at or below its channel's mark, and not in the
+// range of the channel's keys that the batch found empty (see gapProbe).
 func (b *batch) inDB(k msgKey) bool {
+	if g, ok := b.gaps[k.ch]; ok && g.lo <= k.ts && k.ts <= g.hi {
+		return false
+	}
 	m, ok := b.marks[k.ch]
 	return !ok || k.ts <= m
 }
+
+// tsRange is a closed range of message timestamps.
+type tsRange struct{ lo, hi backchannel.TS }
 
 // stored filters keys down to those that may be in the database.
 func (b *batch) stored(keys []msgKey, also map[msgKey]bool) []msgKey {

@@ -19,3 +19,10 @@ func Exec(ctx context.Context, db *DB, sql string, args ...any) error {
 // DisableMessageActivity stops Apply from maintaining the messages.activity
 // counters (benchmarks only: what they cost at ingest).
 func DisableMessageActivity(db *DB) { db.noActivity = true }
+
+// QueryString runs a query returning one text value (tests only).
+func QueryString(ctx context.Context, db *DB, query string, args ...any) (string, error) {
+	var s string
+	err := db.pool.QueryRow(ctx, query, args...).Scan(&s)
+	return s, err
+}

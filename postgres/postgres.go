@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/backchannel/backchannel"
@@ -42,6 +43,10 @@ type DB struct {
 	// known holds channels that exist in committed state. Channels are never
 	// deleted, so an entry never goes stale, whichever process created it.
 	known sync.Map // string → struct{}
+
+	// replays is set while batches meet keys already logged: Apply then
+	// reads which keys are logged before it COPYs.
+	replays atomic.Bool
 
 	// noActivity skips the messages.activity counters (benchmarks only:
 	// the cost they add to ingest; see export_test.go).

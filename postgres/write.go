@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 )
 
 var messageCols = []string{"channel_id", "ts", "thread_ts", "parent_ts", "user_id", "subtype",
@@ -17,17 +15,20 @@ var messageCols = []string{"channel_id", "ts", "thread_ts", "parent_ts", "user_i
 // is the fastest way into PostgreSQL. The rest (rewrites, tombstones turned
 // into messages, re-rendered parents) are upserted in one statement.
 func (b *batch) writeRows(ctx context.Context, rows []*msgRow) error {
-	var fresh [][]any
+	var fresh *copyBuf
 	var old []*msgRow
 	for _, r := range rows {
 		if r.inDB {
 			old = append(old, r)
-		} else {
-			fresh = append(fresh, rowValues(r))
+			continue
 		}
+		if fresh == nil {
+			fresh = newCopyBuf(len(rows) * (len(r.body) + 100))
+		}
+		appendRow(fresh, r)
 	}
-	if len(fresh) > 0 {
-		if _, err := b.tx.CopyFrom(ctx, pgx.Identifier{"messages"}, messageCols, pgx.CopyFromRows(fresh)); err != nil {
+	if fresh != nil {
+		if err := copyIn(ctx, b.tx, "messages", messageCols, fresh); err != nil {
 			return fmt.Errorf("copy messages: %w", err)
 		}
 	}
@@ -73,19 +74,33 @@ func (b *batch) writeRows(ctx context.Context, rows []*msgRow) error {
 	return nil
 }
 
-// rowValues returns r's columns in messageCols order.
-func rowValues(r *msgRow) []any {
-	var parent, eu, et any
+// appendRow appends r's columns, in messageCols order, to c.
+func appendRow(c *copyBuf, r *msgRow) {
+	c.row(len(messageCols))
+	c.text(r.key.ch)
+	c.int64(int64(r.key.ts))
+	c.int64(int64(r.threadTS))
 	if r.parentTS != 0 {
-		parent = int64(r.parentTS)
+		c.int64(int64(r.parentTS))
+	} else {
+		c.null()
 	}
+	c.text(r.user)
+	c.text(r.subtype)
+	c.bool(r.present)
+	c.bool(r.deleted)
+	c.bool(r.visible)
 	if r.edited != nil {
-		eu, et = r.edited.User, r.edited.TS
+		c.text(r.edited.User)
+		c.text(r.edited.TS)
+	} else {
+		c.null()
+		c.null()
 	}
-	var doc any
-	if !bytes.Equal(r.doc, r.body) {
-		doc = r.doc // stored apart only when rendering added fields
+	if r.doc != nil && !bytes.Equal(r.doc, r.body) {
+		c.bytes(r.doc) // stored apart only when rendering added fields
+	} else {
+		c.null()
 	}
-	return []any{r.key.ch, int64(r.key.ts), int64(r.threadTS), parent, r.user, r.subtype,
-		r.present, r.deleted, r.visible, eu, et, doc, r.body}
+	c.bytes(r.body)
 }
