@@ -195,12 +195,7 @@ func (w *writer) rebuildContext(ctx context.Context, f *analytics.Fact, ru *roll
 }
 
 // dayTypes lists, for SQL, the event types that carry a day.
-func dayTypes() string {
-	types := []string{backchannel.EvMessage, backchannel.EvReactionAdded, backchannel.EvReactionRemoved,
-		backchannel.EvMessageViewed, backchannel.EvMessageClicked, backchannel.EvMessageShared, backchannel.EvClientActive,
-		backchannel.EvFileAdded, backchannel.EvSearch, backchannel.EvAppUsed, backchannel.EvWorkflowUsed, backchannel.EvCall}
-	return "'" + strings.Join(types, "','") + "'"
-}
+func dayTypes() string { return "'" + strings.Join(analytics.DayTypes, "','") + "'" }
 
 // DumpRollups lists every rollup row as text, in key order: the
 // conformance suite compares them before and after RebuildDays.
