@@ -122,17 +122,17 @@ func Steps(log []Change) []Step {
 // batch applies), the users' classes, and the member-count deltas its
 // events cause, aggregated per (channel, day) for one write per row.
 type Memberships struct {
-	Deltas map[ChannelKey]*MemberDelta
-
+	deltas   map[ChannelKey]*MemberDelta // the batch's Membership
 	logs     map[Pair][]Change
 	class    map[string]MemberClass
 	channels map[string][]string // user → channels with a loaded or new log
 	complete map[string]bool     // users whose every stored change is loaded
 }
 
-// NewMemberships returns an empty view.
-func NewMemberships() *Memberships {
-	return &Memberships{Deltas: map[ChannelKey]*MemberDelta{}, logs: map[Pair][]Change{},
+// NewMemberships returns an empty view that adds its deltas to
+// into (a Batch's Membership).
+func NewMemberships(into map[ChannelKey]*MemberDelta) *Memberships {
+	return &Memberships{deltas: into, logs: map[Pair][]Change{},
 		class: map[string]MemberClass{}, channels: map[string][]string{}, complete: map[string]bool{}}
 }
 
@@ -213,21 +213,24 @@ func (m *Memberships) addSteps(ch string, steps []Step, sign int64, w MemberDelt
 	}
 	for _, s := range steps {
 		k := ChannelKey{s.Day, ch}
-		d := m.Deltas[k]
+		d := m.deltas[k]
 		if d == nil {
 			d = &MemberDelta{}
-			m.Deltas[k] = d
+			m.deltas[k] = d
 		}
 		d.Members += sign * s.Delta * w.Members
 		d.Guests += sign * s.Delta * w.Guests
 	}
 }
 
-// SortedDeltas lists the keys of the non-zero deltas in (channel, day)
-// order, so stores write (and lock) rows in one order.
-func (m *Memberships) SortedDeltas() []ChannelKey {
-	ks := make([]ChannelKey, 0, len(m.Deltas))
-	for k, d := range m.Deltas {
+// SortedMembership lists the keys of the batch's non-zero member-count
+// deltas in (channel, day) order, so stores write (and lock) rows in one
+// order.
+func (b *Batch) SortedMembership() []ChannelKey { return sortedDeltas(b.Membership) }
+
+func sortedDeltas(m map[ChannelKey]*MemberDelta) []ChannelKey {
+	ks := make([]ChannelKey, 0, len(m))
+	for k, d := range m {
 		if !d.IsZero() {
 			ks = append(ks, k)
 		}
@@ -238,24 +241,22 @@ func (m *Memberships) SortedDeltas() []ChannelKey {
 	return ks
 }
 
-// MemberRebuild recomputes the member-count deltas of a range of days
-// from the whole membership log, one pair at a time (pairs in any order,
-// each pair's changes in (At, Seq) order).
-type MemberRebuild struct {
+// RebuildMembership recomputes member-count deltas of the days [from,
+// to] from the whole membership log, one pair at a time: AddPair counts a
+// pair's whole log (in (At, Seq) order) with its user's class into the
+// batch's Membership.
+type RebuildMembership struct {
 	From, To backchannel.Day
-	Deltas   map[ChannelKey]*MemberDelta
 	view     Memberships
 }
 
-// NewMemberRebuild starts a rebuild of the days [from, to].
-func NewMemberRebuild(from, to backchannel.Day) *MemberRebuild {
-	r := &MemberRebuild{From: from, To: to, Deltas: map[ChannelKey]*MemberDelta{}}
-	r.view.Deltas = r.Deltas
-	return r
+// NewRebuildMembership starts a rebuild of the days [from, to] into b.
+func NewRebuildMembership(b *Batch, from, to backchannel.Day) *RebuildMembership {
+	return &RebuildMembership{From: from, To: to, view: Memberships{deltas: b.Membership}}
 }
 
 // AddPair counts one pair's whole log with its user's class.
-func (r *MemberRebuild) AddPair(p Pair, log []Change, c MemberClass) {
+func (r *RebuildMembership) AddPair(p Pair, log []Change, c MemberClass) {
 	var steps []Step
 	for _, s := range Steps(log) {
 		if s.Day >= r.From && s.Day <= r.To {
@@ -264,6 +265,3 @@ func (r *MemberRebuild) AddPair(p Pair, log []Change, c MemberClass) {
 	}
 	r.view.addSteps(p.Channel, steps, 1, c.weight())
 }
-
-// SortedDeltas lists the keys of the non-zero deltas in (channel, day) order.
-func (r *MemberRebuild) SortedDeltas() []ChannelKey { return r.view.SortedDeltas() }

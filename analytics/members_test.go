@@ -108,7 +108,8 @@ func TestMembershipsAgainstOracle(t *testing.T) {
 				// What a store loads: the classes of the users named, the
 				// logs of the pairs named, the whole logs of users whose
 				// class the batch changes.
-				m := NewMemberships()
+				b := NewBatch()
+				m := NewMemberships(b.Membership)
 				for _, o := range ops {
 					if c, ok := storedClass[o.p.User]; ok {
 						m.LoadClass(o.p.User, c)
@@ -143,7 +144,7 @@ func TestMembershipsAgainstOracle(t *testing.T) {
 					stored[o.p] = append(stored[o.p], o.c)
 					slices.SortFunc(stored[o.p], compareChanges)
 				}
-				for k, d := range m.Deltas {
+				for k, d := range b.Membership {
 					if deltas[k] == nil {
 						deltas[k] = &MemberDelta{}
 					}
@@ -158,7 +159,8 @@ func TestMembershipsAgainstOracle(t *testing.T) {
 					}
 				}
 			}
-			rb := NewMemberRebuild(-100, 100)
+			rebuilt := NewBatch()
+			rb := NewRebuildMembership(rebuilt, -100, 100)
 			for p, log := range stored {
 				c, ok := storedClass[p.User]
 				if !ok {
@@ -167,13 +169,13 @@ func TestMembershipsAgainstOracle(t *testing.T) {
 				rb.AddPair(p, log, c)
 			}
 			for k, d := range deltas {
-				if got := rb.Deltas[k]; !d.IsZero() && (got == nil || *got != *d) {
+				if got := rebuilt.Membership[k]; !d.IsZero() && (got == nil || *got != *d) {
 					t.Errorf("rebuild %v = %v, want %+v", k, got, *d)
 				}
 			}
-			for _, k := range rb.SortedDeltas() {
+			for _, k := range rebuilt.SortedMembership() {
 				if d := deltas[k]; d == nil || d.IsZero() {
-					t.Errorf("rebuild has %v = %+v, incremental none", k, *rb.Deltas[k])
+					t.Errorf("rebuild has %v = %+v, incremental none", k, *rebuilt.Membership[k])
 				}
 			}
 		})
@@ -181,18 +183,19 @@ func TestMembershipsAgainstOracle(t *testing.T) {
 }
 
 func TestSetClassNeedsTheUsersLog(t *testing.T) {
-	m := NewMemberships()
+	m := NewMemberships(NewBatch().Membership)
 	m.Apply(Pair{"C1", "U1"}, Change{At: 1, Seq: 1, Joined: true})
 	if err := m.SetClass("U1", ClassGuest); err == nil {
 		t.Error("SetClass without the user's whole log loaded: no error")
 	}
-	m = NewMemberships()
+	b := NewBatch()
+	m = NewMemberships(b.Membership)
 	m.LoadedUser("U1")
 	m.Apply(Pair{"C1", "U1"}, Change{At: 1, Seq: 1, Joined: true})
 	if err := m.SetClass("U1", ClassGuest); err != nil {
 		t.Fatal(err)
 	}
-	if got := *m.Deltas[ChannelKey{0, "C1"}]; got != (MemberDelta{Members: 1, Guests: 1}) {
+	if got := *b.Membership[ChannelKey{0, "C1"}]; got != (MemberDelta{Members: 1, Guests: 1}) {
 		t.Errorf("delta after join then guest = %+v", got)
 	}
 }

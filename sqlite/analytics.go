@@ -104,8 +104,9 @@ func (db *DB) WriteMetadataFile(ctx context.Context, w io.Writer, asOf backchann
 const rebuildFlush = 50_000
 
 // RebuildDays deletes the rollups of [from, to], replays their events from
-// the raw log in log order through the same rules, then rewrites the files
-// of the closed days among them (one transaction each).
+// the raw log in log order through the same rules (member counts from the
+// membership log), then rewrites the files of the closed days among them
+// (one transaction each).
 func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
 	err := db.exec(ctx, func(ctx context.Context, w *writer) error { return w.rebuild(ctx, from, to) })
 	if err != nil {
@@ -139,6 +140,9 @@ func (w *writer) rebuild(ctx context.Context, from, to backchannel.Day) error {
 		if _, err := w.conn.ExecContext(ctx, `DELETE FROM `+t+` WHERE day BETWEEN ? AND ?`, int64(from), int64(to)); err != nil {
 			return fmt.Errorf("delete %s: %w", t, err)
 		}
+	}
+	if err := w.rebuildMembership(ctx, from, to); err != nil {
+		return err
 	}
 	ru := newRollups()
 	seen := map[msgKey]bool{} // messages met so far: only the first event of a (channel, ts) posts
@@ -205,6 +209,7 @@ func (db *DB) DumpRollups(ctx context.Context) ([]string, error) {
 		`SELECT 'member', user_id, day, messages, channel_messages, reactions, files, slack_calls, huddles, third_party_calls, searches, flags FROM member_days ORDER BY user_id, day`,
 		`SELECT 'channel', channel_id, day, messages, member_messages, reactions, viewers, posters, last_ts FROM channel_days ORDER BY channel_id, day`,
 		`SELECT 'distinct', channel_id, day, kind, user_id FROM channel_day_users ORDER BY day, channel_id, kind, user_id`,
+		`SELECT 'members', channel_id, day, members, guests FROM channel_member_days ORDER BY channel_id, day`,
 	} {
 		err := each(ctx, db.rdb, q, nil, func(rows *sql.Rows) error {
 			cols, err := rows.Columns()

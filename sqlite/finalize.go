@@ -188,29 +188,6 @@ func each(ctx context.Context, q querier, query string, args []any, scan func(*s
 	return rows.Err()
 }
 
-// memberCounts counts, per channel, the people who are members at the end
-// of d (total, full, guest): those whose last join or leave before then is
-// a join. Bots are not counted.
-func memberCounts(ctx context.Context, q querier, d backchannel.Day) (map[string][3]int64, error) {
-	out := map[string][3]int64{}
-	err := each(ctx, q, `SELECT l.channel_id, count(*), coalesce(sum(u.is_guest), 0)
-		FROM membership_log AS l LEFT JOIN users AS u ON u.id = l.user_id
-		WHERE l.at < ?1 AND l.joined = 1 AND coalesce(u.is_bot, 0) = 0 AND NOT EXISTS (
-			SELECT 1 FROM membership_log AS n WHERE n.channel_id = l.channel_id AND n.user_id = l.user_id
-			AND n.at < ?1 AND (n.at > l.at OR n.at = l.at AND n.seq > l.seq))
-		GROUP BY l.channel_id`, []any{dayEnd(d)}, func(rows *sql.Rows) error {
-		var ch string
-		var total, guests int64
-		err := rows.Scan(&ch, &total, &guests)
-		out[ch] = [3]int64{total, total - guests, guests}
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("member counts: %w", err)
-	}
-	return out, nil
-}
-
 func dayStart(d backchannel.Day) int64 { return int64(d) * 86_400_000_000 }
 func dayEnd(d backchannel.Day) int64   { return dayStart(d + 1) }
 
