@@ -5,13 +5,16 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/ingest/demo"
 	"github.com/backchannel/backchannel/sqlite"
+	"github.com/backchannel/backchannel/storetest"
 )
 
 func allFiles(t testing.TB, db *sqlite.DB, first, last backchannel.Day) map[string][]byte {
@@ -180,4 +183,73 @@ func BenchmarkFinalizeDay(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestMemberCountsMigration: migration 0004 fills channel_member_days from
+// what membership_log holds exactly as ingest keeps it (demo organisation:
+// joins and leaves over ten days, guests and bots).
+func TestMemberCountsMigration(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "test.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := demo.Seed(ctx, db, demo.Config{Seed: 3, Members: 30, Days: 10, Teams: 2, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	// Guests, a bot, a user without a record, leaves, changes out of order
+	// and on the same day (day 20089 is 2025-01-01; UG is a guest).
+	day := func(d int64) backchannel.TS { return backchannel.TS(1_735_689_600_000_000 + d*86_400_000_000) } // 2025-01-01
+	extra := []backchannel.Event{
+		storetest.ChannelAt(backchannel.Channel{ID: "CMIG", TeamID: "T1", Name: "mig", Kind: backchannel.KindPublic}, day(0)),
+		storetest.UserAt(backchannel.User{ID: "UG", TeamID: "T1", IsGuest: true, GuestType: "multi_channel"}, day(0)),
+		storetest.UserAt(backchannel.User{ID: "UB", TeamID: "T1", IsBot: true}, day(0)),
+		storetest.MemberAt(true, "CMIG", "UG", day(3)), storetest.MemberAt(true, "CMIG", "UB", day(3)),
+		storetest.MemberAt(true, "CMIG", "UX", day(5)), storetest.MemberAt(false, "CMIG", "UG", day(7)),
+		storetest.MemberAt(true, "CMIG", "UG", day(1)), storetest.MemberAt(false, "CMIG", "UX", day(5)+1),
+		storetest.MemberAt(false, "CMIG", "UG", day(2)), storetest.MemberAt(true, "CMIG", "UX", day(9)),
+	}
+	for i := range extra {
+		extra[i].Line = i + 1
+	}
+	if _, err := db.Apply(ctx, extra); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := db.DumpRollups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"[members CMIG 20090 1 1]", "[members CMIG 20091 -1 -1]", "[members CMIG 20092 1 1]",
+		"[members CMIG 20096 -1 -1]", "[members CMIG 20098 1 0]"}
+	var got []string
+	for _, r := range kept {
+		if strings.HasPrefix(r, "[members CMIG ") {
+			got = append(got, r)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("member-count rows of CMIG:\n got %q\nwant %q", got, want)
+	}
+	// Back to the schema before 0004, then migrate again.
+	err = sqlite.ExecSQL(ctx, db, `DROP TABLE channel_member_days; DROP INDEX membership_log_user;
+		DELETE FROM schema_migrations WHERE version = 4`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	filled, err := db.DumpRollups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(filled, kept) {
+		t.Errorf("after migration 0004:\n got %q\nwant %q", filled, kept)
+	}
+	db.Close()
 }

@@ -1,5 +1,15 @@
 package sqlite
 
+import "context"
+
 // DisableMessageActivity stops Apply from maintaining the messages.activity
 // counters (benchmarks only: what they cost at ingest).
 func DisableMessageActivity(db *DB) { db.noActivity = true }
+
+// ExecSQL runs statements on the writer's connection (tests only).
+func ExecSQL(ctx context.Context, db *DB, query string) error {
+	return db.exec(ctx, func(ctx context.Context, w *writer) error {
+		_, err := w.conn.ExecContext(ctx, query)
+		return err
+	})
+}
