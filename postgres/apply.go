@@ -170,6 +170,10 @@ func (b *batch) prelude(ctx context.Context) error {
 			seenLock[id] = true
 			ids = append(ids, id)
 		}
+		if u := memberLock(ev); u != "" && !seenLock[lockID(u)] { // member counts (members.go)
+			seenLock[lockID(u)] = true
+			ids = append(ids, lockID(u))
+		}
 		if _, dup := b.first[ev.Key]; !dup {
 			b.first[ev.Key] = i
 			b.keys = append(b.keys, ev.Key[:])
