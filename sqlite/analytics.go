@@ -90,7 +90,7 @@ func (db *DB) WriteMetadataFile(ctx context.Context, w io.Writer, asOf backchann
 		return fmt.Errorf("sqlite: metadata file: %w", err)
 	}
 	fw := analytics.NewFileWriter(w)
-	if err := fb.metadata(ctx, tx, fw); err != nil {
+	if err := fb.metadata(ctx, tx, fw, func() error { return nil }); err != nil {
 		return fmt.Errorf("sqlite: metadata file: %w", err)
 	}
 	if err := fw.Close(); err != nil {
@@ -124,7 +124,7 @@ func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
 		return fmt.Errorf("sqlite: rebuild: closed days: %w", err)
 	}
 	for _, d := range closed {
-		err := db.exec(ctx, func(ctx context.Context, w *writer) error {
+		err := db.execAlone(ctx, func(ctx context.Context, w *writer) error {
 			_, err := w.closeDay(ctx, d, true)
 			return err
 		})

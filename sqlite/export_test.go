@@ -13,3 +13,7 @@ func ExecSQL(ctx context.Context, db *DB, query string) error {
 		return err
 	})
 }
+
+// SetSegmentRows sets how many users a segment of a member file built by
+// parallel readers holds (tests only: many segments from few users).
+func SetSegmentRows(n int) { segRows = n }
