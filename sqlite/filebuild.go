@@ -122,12 +122,12 @@ func (q *chunkQueue) take() []queuedChunk {
 
 // The member file of a large organisation is most of the cost of closing
 // a day, and most of that is SQLite reading its rows. So its rows are read
-// by memberReaders connections of the read pool at once, in segments of
-// about segRows users taken in turn, while the writer's goroutine encodes,
-// compresses and stores them in order. The day's transaction runs alone
-// (execAlone) and holds the write lock, so the readers see exactly what it
-// sees.
-const memberReaders = 2
+// in segments of about segRows users, in turn by the writer's connection
+// and by one connection of the read pool, each encoding its own segments'
+// lines; the writer's goroutine compresses and stores them in order. Two
+// busy goroutines, for the two cores of a small machine. The day's
+// transaction runs alone (execAlone) and holds the write lock, so the
+// reader sees exactly what the writer sees.
 
 // segRows is about how many users a segment holds (a variable for tests).
 var segRows = 2048
@@ -150,64 +150,64 @@ func memberBounds(ctx context.Context, q querier) ([]string, error) {
 	}
 }
 
-// membersParallel streams the member file, by user_id, read by several
-// connections of the read pool (see memberReaders); use runs on this
-// goroutine, in order.
+// segment is the encoded lines of one segment of the member file.
+type segment struct {
+	b     []byte
+	lines int
+}
+
+// membersParallel streams the member file, by user_id, read by the
+// writer's connection and one of the read pool (see segRows).
 func (fb *fileBuilder) membersParallel(ctx context.Context, w *writer, fw *analytics.FileWriter, store func() error) error {
 	bounds, err := memberBounds(ctx, w.conn)
 	if err != nil {
 		return err
 	}
-	n := min(memberReaders, w.db.readConns, len(bounds))
-	txs := make([]*sql.Tx, 0, n)
-	defer func() {
-		for _, tx := range txs {
-			tx.Rollback()
-		}
-	}()
-	for range n { // all before any reader starts: they never wait for each other's connection
-		tx, err := w.db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-		if err != nil {
-			return fmt.Errorf("reader: %w", err)
-		}
-		txs = append(txs, tx)
+	if len(bounds) < 2 {
+		return fb.members(ctx, w.conn, fw, store)
 	}
+	tx, err := w.db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("reader: %w", err)
+	}
+	defer tx.Rollback()
 	rctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	defer wg.Wait() // readers are done with their transactions before the rollbacks above
+	defer wg.Wait() // the reader is done with its transaction before the rollback above
 	defer cancel()
-	segs := make([]chan []memberLine, len(bounds))
-	for k := range segs {
-		segs[k] = make(chan []memberLine, 1)
-	}
-	free := make([]chan []memberLine, n) // a reader's page back, once used: at most one waits per reader
-	errc := make(chan error, n)
-	for i, tx := range txs {
-		free[i] = make(chan []memberLine, 1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := fb.readSegments(rctx, tx, bounds, i, n, segs, free[i]); err != nil {
-				errc <- err
-				cancel()
-			}
-		}()
-	}
-	for k := range bounds {
-		var page []memberLine
-		select {
-		case page = <-segs[k]:
-		case err := <-errc:
-			return err
-		case <-ctx.Done():
-			return ctx.Err()
+	odd := make(chan segment, 1) // the reader's segments, in order
+	free := make(chan []byte, 1) // a reader's buffer back once compressed: it is at most one segment ahead
+	errc := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := fb.encodeSegments(rctx, tx, bounds, odd, free); err != nil {
+			errc <- err
 		}
-		for i := range page {
-			if err := fb.member(fw, &page[i]); err != nil {
+	}()
+	var own []byte
+	for k := range bounds {
+		var seg segment
+		if k%2 == 0 {
+			if seg, err = fb.encodeSegment(ctx, w.conn, bounds, k, own[:0]); err != nil {
 				return err
 			}
+			own = seg.b
+		} else {
+			select {
+			case seg = <-odd:
+			case err := <-errc:
+				return err
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
-		free[k%n] <- page[:0]
+		if err := fw.Encoded(seg.b, seg.lines); err != nil {
+			return err
+		}
+		if k%2 == 1 {
+			free <- seg.b[:0]
+		}
 		if err := store(); err != nil {
 			return err
 		}
@@ -215,36 +215,47 @@ func (fb *fileBuilder) membersParallel(ctx context.Context, w *writer, fw *analy
 	return nil
 }
 
-// readSegments reads segments first, first+step, … of the member file into
-// pages; a reader reads a segment only once its page before was used.
-func (fb *fileBuilder) readSegments(ctx context.Context, tx *sql.Tx, bounds []string, first, step int,
-	segs []chan []memberLine, free <-chan []memberLine) error {
-	args := append(fb.memberArgs(), "", "")
-	for k := first; k < len(bounds); k += step {
-		page := make([]memberLine, 0, segRows)
-		if k >= step {
+// encodeSegments reads and encodes the odd segments of the member file on
+// q, each once the one before was compressed.
+func (fb *fileBuilder) encodeSegments(ctx context.Context, q querier, bounds []string, out chan<- segment, free <-chan []byte) error {
+	var buf []byte
+	for k := 1; k < len(bounds); k += 2 {
+		if k > 1 {
 			select {
-			case page = <-free:
+			case buf = <-free:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		}
-		query := memberQuery + ` AND u.id >= ?4 AND u.id < ?5 ORDER BY u.id`
-		args[3] = bounds[k]
-		if k+1 < len(bounds) {
-			args[4] = bounds[k+1]
-		} else {
-			query = memberQuery + ` AND u.id >= ?4 ORDER BY u.id`
-			args = args[:4]
-		}
-		err := each(ctx, tx, query, args, func(rows *sql.Rows) error {
-			page = append(page, memberLine{})
-			return scanMember(rows, &page[len(page)-1])
-		})
+		seg, err := fb.encodeSegment(ctx, q, bounds, k, buf)
 		if err != nil {
-			return fmt.Errorf("read members: %w", err)
+			return err
 		}
-		segs[k] <- page
+		out <- seg
 	}
 	return nil
+}
+
+// encodeSegment appends the lines of segment k of the member file to dst.
+func (fb *fileBuilder) encodeSegment(ctx context.Context, q querier, bounds []string, k int, dst []byte) (segment, error) {
+	query, args := memberQuery+` AND u.id >= ?4 AND u.id < ?5 ORDER BY u.id`, append(fb.memberArgs(), bounds[k], "")
+	if k+1 < len(bounds) {
+		args[4] = bounds[k+1]
+	} else {
+		query, args = memberQuery+` AND u.id >= ?4 ORDER BY u.id`, args[:4]
+	}
+	seg := segment{b: dst}
+	var l memberLine
+	err := each(ctx, q, query, args, func(rows *sql.Rows) error {
+		if err := scanMember(rows, &l); err != nil {
+			return err
+		}
+		seg.b = analytics.AppendMember(seg.b, fb.memberRow(&l))
+		seg.lines++
+		return nil
+	})
+	if err != nil {
+		return segment{}, fmt.Errorf("read members: %w", err)
+	}
+	return seg, nil
 }

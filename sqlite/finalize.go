@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/analytics"
@@ -70,8 +71,8 @@ func (db *DB) openDays(ctx context.Context, from, through backchannel.Day) ([]ba
 
 // closeDay builds and stores d's three files and sets its watermark. A day
 // already closed is left alone unless rewrite (RebuildDays). It runs alone
-// in its transaction (execAlone), so the member file can be read on
-// connections of the read pool (membersParallel).
+// in its transaction (execAlone), so the member file can be read on a
+// connection of the read pool too (membersParallel).
 func (w *writer) closeDay(ctx context.Context, d backchannel.Day, rewrite bool) (bool, error) {
 	var closedAt sql.NullInt64
 	err := w.conn.QueryRowContext(ctx, `SELECT closed_at FROM analytics_days WHERE day = ?`, int64(d)).Scan(&closedAt)
@@ -227,10 +228,13 @@ const (
 // memberQuery selects the member file's rows: every non-bot user existing
 // on the day (?1; ?2 its end, ?3 its start) with its member-day row and
 // whether it was active in the 14 days ending then. A user active on the
-// day is active in the 14 days without looking at the 13 before.
+// day is active in the 14 days without looking at the 13 before. The
+// day's eight counters come as one text, "m,cm,r,f,sc,h,tp,s" (NULL for
+// a user without a row that day): a column costs the driver more than
+// SQLite spends writing them (parseCounts reads them back).
 const memberQuery = `SELECT u.id, u.email, u.employee_number, u.created_at,
-	coalesce(m.messages, 0), coalesce(m.channel_messages, 0), coalesce(m.reactions, 0), coalesce(m.files, 0),
-	coalesce(m.slack_calls, 0), coalesce(m.huddles, 0), coalesce(m.third_party_calls, 0), coalesce(m.searches, 0),
+	m.messages || ',' || m.channel_messages || ',' || m.reactions || ',' || m.files || ',' || m.slack_calls
+		|| ',' || m.huddles || ',' || m.third_party_calls || ',' || m.searches,
 	coalesce(m.flags, 0) | (u.is_guest << 8) | ((u.is_guest AND u.guest_type = 'single_channel') << 9)
 		| CASE WHEN m.flags & 1 THEN 1024 ELSE (EXISTS (SELECT 1 FROM member_days AS a
 			WHERE a.user_id = u.id AND a.day BETWEEN ?1 - 13 AND ?1 - 1 AND a.flags & 1) << 10) END
@@ -248,14 +252,59 @@ func (fb *fileBuilder) members(ctx context.Context, q querier, fw *analytics.Fil
 }
 
 func scanMember(rows *sql.Rows, l *memberLine) error {
-	r, c := &l.row, &l.row.Counts
-	return rows.Scan(&r.UserID, &r.Email, &r.EmployeeNumber, &l.created,
-		&c.Messages, &c.ChannelMessages, &c.Reactions, &c.Files, &c.SlackCalls, &c.Huddles, &c.ThirdPartyCalls,
-		&c.Searches, &l.bits)
+	r := &l.row
+	var counts sql.RawBytes
+	if err := rows.Scan(&r.UserID, &r.Email, &r.EmployeeNumber, &l.created, &counts, &l.bits); err != nil {
+		return err
+	}
+	return parseCounts(counts, &r.Counts)
+}
+
+// parseCounts reads the day's counters as memberQuery writes them
+// (non-negative integers, comma-separated); none (a user without a row
+// that day) are zeros.
+func parseCounts(b []byte, c *analytics.MemberCounts) error {
+	fields := [8]*int64{&c.Messages, &c.ChannelMessages, &c.Reactions, &c.Files, &c.SlackCalls, &c.Huddles,
+		&c.ThirdPartyCalls, &c.Searches}
+	if b == nil {
+		for _, f := range fields {
+			*f = 0
+		}
+		return nil
+	}
+	for i, f := range fields {
+		if i > 0 {
+			if len(b) == 0 || b[0] != ',' {
+				return fmt.Errorf("member counters: want %d", len(fields))
+			}
+			b = b[1:]
+		}
+		n, j := int64(0), 0
+		for ; j < len(b) && b[j] >= '0' && b[j] <= '9'; j++ {
+			d := int64(b[j] - '0')
+			if n > (math.MaxInt64-d)/10 {
+				return fmt.Errorf("member counters: out of range")
+			}
+			n = n*10 + d
+		}
+		if j == 0 {
+			return fmt.Errorf("member counters: want %d non-negative integers", len(fields))
+		}
+		*f, b = n, b[j:]
+	}
+	if len(b) > 0 {
+		return fmt.Errorf("member counters: want %d", len(fields))
+	}
+	return nil
 }
 
 // member encodes one member line.
 func (fb *fileBuilder) member(fw *analytics.FileWriter, l *memberLine) error {
+	return fw.Member(fb.memberRow(l))
+}
+
+// memberRow completes the line of a row as read.
+func (fb *fileBuilder) memberRow(l *memberLine) *analytics.MemberRow {
 	r := &l.row
 	r.EnterpriseID, r.Date = fb.enterprise, fb.day
 	r.Counts.Flags = analytics.Flags(l.bits)
@@ -264,7 +313,7 @@ func (fb *fileBuilder) member(fw *analytics.FileWriter, l *memberLine) error {
 	// last 14 days.
 	r.Billable = l.bits&memberActive != 0 && l.bits&memberSingle == 0
 	r.DateClaimed = l.created / 1_000_000
-	return fw.Member(r)
+	return r
 }
 
 // publicChannels selects the public channels that appear on ?1 (a day
