@@ -89,12 +89,15 @@ type Batch struct {
 	// Days counts the events of each day, for the days table and for
 	// counting late events (a day already closed).
 	Days map[backchannel.Day]int64
+	// Membership holds the channel member-count deltas of the batch's
+	// joins, leaves and user class changes (Memberships, members.go).
+	Membership map[ChannelKey]*MemberDelta
 }
 
 // NewBatch returns an empty batch.
 func NewBatch() *Batch {
 	return &Batch{Members: map[MemberKey]*MemberCounts{}, Channels: map[ChannelKey]*ChannelCounts{},
-		Distinct: map[DistinctKey]struct{}{}, Days: map[backchannel.Day]int64{}}
+		Distinct: map[DistinctKey]struct{}{}, Days: map[backchannel.Day]int64{}, Membership: map[ChannelKey]*MemberDelta{}}
 }
 
 // Empty reports whether the batch holds nothing to write.

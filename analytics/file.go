@@ -63,6 +63,20 @@ func (f *FileWriter) Metadata(r *MetadataRow) error {
 	return f.Append(func(b []byte) []byte { return AppendMetadata(b, r) })
 }
 
+// Encoded adds lines encoded already (by AppendMember and the like, each
+// ending in "\n"): the file's bytes are the same as if each had been
+// appended one by one.
+func (f *FileWriter) Encoded(b []byte, lines int) error {
+	f.flush()
+	if f.err == nil && len(b) > 0 {
+		if _, err := f.zw.Write(b); err != nil {
+			f.err = fmt.Errorf("analytics: compress: %w", err)
+		}
+	}
+	f.lines += lines
+	return f.err
+}
+
 // Lines is the number of lines appended so far.
 func (f *FileWriter) Lines() int { return f.lines }
 

@@ -88,6 +88,53 @@ func TestFileRoundTrip(t *testing.T) {
 	}
 }
 
+// TestEncodedSameBytes: lines encoded elsewhere and added in runs of any
+// length (Encoded), mixed with lines appended one by one, give the same
+// gzip bytes as appending every line.
+func TestEncodedSameBytes(t *testing.T) {
+	rows := memberRows(20000)
+	var want bytes.Buffer
+	fw := NewFileWriter(&want)
+	for i := range rows {
+		if err := fw.Member(&rows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	fw = NewFileWriter(&got)
+	for i := 0; i < len(rows); {
+		n := min(len(rows)-i, 1+i%3001)
+		if i%2 == 0 {
+			var b []byte
+			for _, r := range rows[i : i+n] {
+				b = AppendMember(b, &r)
+			}
+			if err := fw.Encoded(b, n); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			for j := i; j < i+n; j++ {
+				if err := fw.Member(&rows[j]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		i += n
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fw.Lines() != len(rows) {
+		t.Errorf("Lines = %d, want %d", fw.Lines(), len(rows))
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Errorf("gzip bytes differ: %d vs %d bytes", got.Len(), want.Len())
+	}
+}
+
 func TestEmptyFileIsValidGzip(t *testing.T) {
 	chunks := writeFile(t, nil, ChunkSize)
 	zr, err := gzip.NewReader(bytes.NewReader(bytes.Join(chunks, nil)))

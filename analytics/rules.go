@@ -60,8 +60,13 @@ const (
 	Posted uint8 = 2 // members_who_posted_count
 )
 
-// HasDay reports whether events of this type carry a day and may move
-// counters (messages and the events about them, and activity).
+// DayTypes lists the event types that carry a day and may move counters:
+// messages and the events about them, and activity.
+var DayTypes = []string{backchannel.EvMessage, backchannel.EvReactionAdded, backchannel.EvReactionRemoved,
+	backchannel.EvMessageViewed, backchannel.EvMessageClicked, backchannel.EvMessageShared, backchannel.EvClientActive,
+	backchannel.EvFileAdded, backchannel.EvSearch, backchannel.EvAppUsed, backchannel.EvWorkflowUsed, backchannel.EvCall}
+
+// HasDay reports whether events of this type carry a day (DayTypes).
 func HasDay(typ string) bool {
 	switch typ {
 	case backchannel.EvMessage, backchannel.EvReactionAdded, backchannel.EvReactionRemoved:

@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/backchannel/backchannel"
@@ -116,5 +117,30 @@ func TestMerge(t *testing.T) {
 	c.Merge(&ChannelCounts{Messages: 1, Viewers: 2, LastTS: 5})
 	if want := (ChannelCounts{Messages: 2, Viewers: 2, LastTS: 9}); c != want {
 		t.Errorf("channel merge: got %+v, want %+v", c, want)
+	}
+}
+
+// TestDayTypes: DayTypes lists exactly the types HasDay accepts.
+func TestDayTypes(t *testing.T) {
+	for _, typ := range DayTypes {
+		if !HasDay(typ) {
+			t.Errorf("DayTypes lists %q, HasDay says no day", typ)
+		}
+	}
+	n := 0
+	for _, typ := range []string{backchannel.EvMessage, backchannel.EvReactionAdded, backchannel.EvReactionRemoved,
+		backchannel.EvMessageViewed, backchannel.EvMessageClicked, backchannel.EvMessageShared, backchannel.EvClientActive,
+		backchannel.EvFileAdded, backchannel.EvSearch, backchannel.EvAppUsed, backchannel.EvWorkflowUsed, backchannel.EvCall,
+		backchannel.EvUser, backchannel.EvChannel, backchannel.EvMemberJoined, backchannel.EvMemberLeft,
+		backchannel.EvMessageChanged, backchannel.EvMessageDeleted, backchannel.EvPinAdded, backchannel.EvStarAdded} {
+		if HasDay(typ) {
+			n++
+			if !slices.Contains(DayTypes, typ) {
+				t.Errorf("HasDay(%q), but DayTypes does not list it", typ)
+			}
+		}
+	}
+	if n != len(DayTypes) {
+		t.Errorf("%d types have a day, DayTypes lists %d", n, len(DayTypes))
 	}
 }

@@ -206,6 +206,10 @@ func (b *batch) plan() {
 			seenLock[id] = true
 			b.lockIDs = append(b.lockIDs, id)
 		}
+		if u := memberLock(ev); u != "" && !seenLock[lockID(u)] { // member counts (members.go)
+			seenLock[lockID(u)] = true
+			b.lockIDs = append(b.lockIDs, lockID(u))
+		}
 		if _, dup := b.first[ev.Key]; !dup {
 			b.first[ev.Key] = i
 			b.keys = append(b.keys, ev.Key[:])

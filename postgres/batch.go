@@ -189,7 +189,9 @@ const (
 // written before the batch renders, so they are kept even when the message
 // has not arrived yet.
 func (b *batch) applyOne(side *pgx.Batch, ev *backchannel.Event, seq int64) error {
-	b.rollup(ev)
+	if err := b.rollup(ev, seq); err != nil {
+		return err
+	}
 	if ev.Type == backchannel.EvChannel || needsChannel(ev.Type) {
 		// Only channels that exist (validate): they join db.known on commit.
 		if ch := channelOf(ev); ch != "" {

@@ -358,30 +358,6 @@ func fetchPages[T any](ctx context.Context, tx pgx.Tx, pages chan<- []T, used <-
 	}
 }
 
-// memberCounts counts, per channel, the people who are members at the end
-// of d (total, full, guest): those whose last join or leave before then is
-// a join. Bots are not counted; a user the directory does not know is a
-// person.
-func memberCounts(ctx context.Context, q querier, d backchannel.Day) (map[string][3]int64, error) {
-	out := map[string][3]int64{}
-	err := each(ctx, q, `SELECT l.channel_id, count(*), count(*) FILTER (WHERE u.is_guest)
-		FROM (SELECT DISTINCT ON (channel_id, user_id) channel_id, user_id, joined FROM membership_log
-			WHERE at < $1 ORDER BY channel_id, user_id, at DESC, seq DESC) AS l
-		LEFT JOIN users AS u ON u.id = l.user_id
-		WHERE l.joined AND NOT coalesce(u.is_bot, false)
-		GROUP BY l.channel_id`, []any{dayEnd(d)}, func(rows pgx.Rows) error {
-		var ch string
-		var total, guests int64
-		err := rows.Scan(&ch, &total, &guests)
-		out[ch] = [3]int64{total, total - guests, guests}
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("member counts: %w", err)
-	}
-	return out, nil
-}
-
 func dayStart(d backchannel.Day) int64 { return int64(d) * 86_400_000_000 }
 func dayEnd(d backchannel.Day) int64   { return dayStart(d + 1) }
 

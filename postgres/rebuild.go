@@ -21,8 +21,9 @@ const rebuildFlush = 50_000
 
 // RebuildDays recomputes the rollups of the days in [from, to] that have
 // any row (data or a watermark) from the raw event log, in log order,
-// through the same rules as ingest, then rewrites the files of the closed
-// ones. Each window of days is one transaction holding the days' locks
+// through the same rules as ingest (member counts from the membership log,
+// first, in a transaction of their own), then rewrites the files of the
+// closed ones. Each window of days is one transaction holding the days' locks
 // exclusively, so no batch writes their rollups meanwhile: a batch that
 // waited applies its events on top of the rebuilt rows, as it would have.
 func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
@@ -34,6 +35,12 @@ func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
 		return nil
 	}
 	from, to = max(from, backchannel.Day(*lo)), min(to, backchannel.Day(*hi))
+	if from > to {
+		return nil
+	}
+	if err := db.rebuildMembership(ctx, from, to); err != nil {
+		return fmt.Errorf("postgres: rebuild member counts: %w", err)
+	}
 	for start := from; start <= to; start += rebuildWindow {
 		end := min(to, start+rebuildWindow-1)
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error { return db.rebuild(ctx, tx, start, end) })

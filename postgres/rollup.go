@@ -21,6 +21,7 @@ type rollups struct {
 	people map[string]analytics.Person // user id → department and team, for messages.activity
 	act    *analytics.ActBatch         // the batch's messages.activity bits (activity.go)
 	actOld map[analytics.ActKey]analytics.ActBits
+	mem    *analytics.Memberships // member counts: what joins, leaves and user events change (members.go)
 }
 
 type chanInfo struct {
@@ -29,8 +30,10 @@ type chanInfo struct {
 }
 
 func newRollups() rollups {
-	return rollups{agg: analytics.NewBatch(), chans: map[string]chanInfo{}, bots: map[string]bool{},
-		people: map[string]analytics.Person{}, act: analytics.NewActBatch(), actOld: map[analytics.ActKey]analytics.ActBits{}}
+	agg := analytics.NewBatch()
+	return rollups{agg: agg, chans: map[string]chanInfo{}, bots: map[string]bool{},
+		people: map[string]analytics.Person{}, act: analytics.NewActBatch(), actOld: map[analytics.ActKey]analytics.ActBits{},
+		mem: analytics.NewMemberships(agg.Membership)}
 }
 
 func (ru *rollups) noteChannel(c *backchannel.Channel) {
@@ -45,10 +48,12 @@ func (ru *rollups) noteUser(u *backchannel.User) {
 // queueContext queues on q the reads of the channel and user records that
 // events with a day name; directory events of the batch then update them
 // in order (noteChannel, noteUser), so every event sees the directory as of
-// its place in the batch.
+// its place in the batch. It also queues what member counts need
+// (queueMemberships).
 func (ru *rollups) queueContext(q *pgx.Batch, events []backchannel.Event) {
 	chs, users := contextKeys(events)
 	ru.queueContextKeys(q, chs, users)
+	ru.queueMemberships(q, events)
 }
 
 // queueContextKeys queues the reads of the records of chs and users.
@@ -103,11 +108,12 @@ func contextKeys(events []backchannel.Event) (chs, users []string) {
 	return chs, users
 }
 
-// rollup applies the rules to one new event. It runs before the event
-// changes any state, so a message's row still says whether it is new.
-func (b *batch) rollup(ev *backchannel.Event) {
+// rollup applies the rules to one new event, seq its log seq. It runs
+// before the event changes any state, so a message's row still says
+// whether it is new.
+func (b *batch) rollup(ev *backchannel.Event, seq int64) error {
 	if !analytics.HasDay(ev.Type) {
-		return
+		return b.countMembership(ev, seq)
 	}
 	f := analytics.FactOf(ev)
 	ci := b.ru.chans[ev.ChannelID]
@@ -120,6 +126,7 @@ func (b *batch) rollup(ev *backchannel.Event) {
 		b.ru.act.Add(analytics.ActKey{ActMessage: analytics.ActMessage{Channel: ev.ChannelID, TS: ev.TS}, User: ev.UserID},
 			analytics.ActBitsOf(&f, &c), b.ru.people[ev.UserID])
 	}
+	return nil
 }
 
 // dayLock is the advisory lock of one analytics day: Apply holds it shared
@@ -164,10 +171,12 @@ const (
 		late = a.late + CASE WHEN a.closed_at IS NULL THEN 0 ELSE excluded.events END`
 )
 
-// queueRollups queues on q the writes of an aggregated batch. With apply
-// set (ingest, as opposed to a rebuild, which holds the days exclusively)
-// it first takes the days' locks shared, and counts the events per day.
+// queueRollups queues on q the writes of an aggregated batch: its channel
+// member counts (queueMembership), then, with apply set (ingest, as opposed
+// to a rebuild, which holds the days exclusively), the days' locks taken
+// shared, the channel and member days, and the events per day.
 func queueRollups(q *pgx.Batch, agg *analytics.Batch, apply bool) {
+	queueMembership(q, agg)
 	if agg.Empty() {
 		return
 	}

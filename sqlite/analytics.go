@@ -90,7 +90,7 @@ func (db *DB) WriteMetadataFile(ctx context.Context, w io.Writer, asOf backchann
 		return fmt.Errorf("sqlite: metadata file: %w", err)
 	}
 	fw := analytics.NewFileWriter(w)
-	if err := fb.metadata(ctx, tx, fw); err != nil {
+	if err := fb.metadata(ctx, tx, fw, func() error { return nil }); err != nil {
 		return fmt.Errorf("sqlite: metadata file: %w", err)
 	}
 	if err := fw.Close(); err != nil {
@@ -104,8 +104,9 @@ func (db *DB) WriteMetadataFile(ctx context.Context, w io.Writer, asOf backchann
 const rebuildFlush = 50_000
 
 // RebuildDays deletes the rollups of [from, to], replays their events from
-// the raw log in log order through the same rules, then rewrites the files
-// of the closed days among them (one transaction each).
+// the raw log in log order through the same rules (member counts from the
+// membership log), then rewrites the files of the closed days among them
+// (one transaction each).
 func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
 	err := db.exec(ctx, func(ctx context.Context, w *writer) error { return w.rebuild(ctx, from, to) })
 	if err != nil {
@@ -123,7 +124,7 @@ func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
 		return fmt.Errorf("sqlite: rebuild: closed days: %w", err)
 	}
 	for _, d := range closed {
-		err := db.exec(ctx, func(ctx context.Context, w *writer) error {
+		err := db.execAlone(ctx, func(ctx context.Context, w *writer) error {
 			_, err := w.closeDay(ctx, d, true)
 			return err
 		})
@@ -139,6 +140,9 @@ func (w *writer) rebuild(ctx context.Context, from, to backchannel.Day) error {
 		if _, err := w.conn.ExecContext(ctx, `DELETE FROM `+t+` WHERE day BETWEEN ? AND ?`, int64(from), int64(to)); err != nil {
 			return fmt.Errorf("delete %s: %w", t, err)
 		}
+	}
+	if err := w.rebuildMembership(ctx, from, to); err != nil {
+		return err
 	}
 	ru := newRollups()
 	seen := map[msgKey]bool{} // messages met so far: only the first event of a (channel, ts) posts
@@ -195,12 +199,7 @@ func (w *writer) rebuildContext(ctx context.Context, f *analytics.Fact, ru *roll
 }
 
 // dayTypes lists, for SQL, the event types that carry a day.
-func dayTypes() string {
-	types := []string{backchannel.EvMessage, backchannel.EvReactionAdded, backchannel.EvReactionRemoved,
-		backchannel.EvMessageViewed, backchannel.EvMessageClicked, backchannel.EvMessageShared, backchannel.EvClientActive,
-		backchannel.EvFileAdded, backchannel.EvSearch, backchannel.EvAppUsed, backchannel.EvWorkflowUsed, backchannel.EvCall}
-	return "'" + strings.Join(types, "','") + "'"
-}
+func dayTypes() string { return "'" + strings.Join(analytics.DayTypes, "','") + "'" }
 
 // DumpRollups lists every rollup row as text, in key order: the
 // conformance suite compares them before and after RebuildDays.
@@ -210,6 +209,7 @@ func (db *DB) DumpRollups(ctx context.Context) ([]string, error) {
 		`SELECT 'member', user_id, day, messages, channel_messages, reactions, files, slack_calls, huddles, third_party_calls, searches, flags FROM member_days ORDER BY user_id, day`,
 		`SELECT 'channel', channel_id, day, messages, member_messages, reactions, viewers, posters, last_ts FROM channel_days ORDER BY channel_id, day`,
 		`SELECT 'distinct', channel_id, day, kind, user_id FROM channel_day_users ORDER BY day, channel_id, kind, user_id`,
+		`SELECT 'members', channel_id, day, members, guests FROM channel_member_days ORDER BY channel_id, day`,
 	} {
 		err := each(ctx, db.rdb, q, nil, func(rows *sql.Rows) error {
 			cols, err := rows.Columns()

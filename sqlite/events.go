@@ -42,7 +42,9 @@ const (
 // pins, stars — is written at once, so it is kept even when the message has
 // not arrived yet.
 func (b *batch) applyOne(ctx context.Context, ev *backchannel.Event, seq int64) error {
-	b.rollup(ev)
+	if err := b.rollup(ev, seq); err != nil {
+		return err
+	}
 	switch ev.Type {
 	case backchannel.EvEnterprise, backchannel.EvTeam, backchannel.EvUser, backchannel.EvChannel:
 		return b.upsertDirectory(ctx, ev)

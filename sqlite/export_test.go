@@ -1,5 +1,19 @@
 package sqlite
 
+import "context"
+
 // DisableMessageActivity stops Apply from maintaining the messages.activity
 // counters (benchmarks only: what they cost at ingest).
 func DisableMessageActivity(db *DB) { db.noActivity = true }
+
+// ExecSQL runs statements on the writer's connection (tests only).
+func ExecSQL(ctx context.Context, db *DB, query string) error {
+	return db.exec(ctx, func(ctx context.Context, w *writer) error {
+		_, err := w.conn.ExecContext(ctx, query)
+		return err
+	})
+}
+
+// SetSegmentRows sets how many users a segment of a member file built by
+// parallel readers holds (tests only: many segments from few users).
+func SetSegmentRows(n int) { segRows = n }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/analytics"
@@ -26,7 +27,7 @@ func (db *DB) FinalizeDays(ctx context.Context, through backchannel.Day) ([]back
 	var closed []backchannel.Day
 	for _, d := range open {
 		var did bool
-		err := db.exec(ctx, func(ctx context.Context, w *writer) error {
+		err := db.execAlone(ctx, func(ctx context.Context, w *writer) error {
 			var err error
 			did, err = w.closeDay(ctx, d, false)
 			return err
@@ -69,7 +70,9 @@ func (db *DB) openDays(ctx context.Context, from, through backchannel.Day) ([]ba
 }
 
 // closeDay builds and stores d's three files and sets its watermark. A day
-// already closed is left alone unless rewrite (RebuildDays).
+// already closed is left alone unless rewrite (RebuildDays). It runs alone
+// in its transaction (execAlone), so the member file can be read on a
+// connection of the read pool too (membersParallel).
 func (w *writer) closeDay(ctx context.Context, d backchannel.Day, rewrite bool) (bool, error) {
 	var closedAt sql.NullInt64
 	err := w.conn.QueryRowContext(ctx, `SELECT closed_at FROM analytics_days WHERE day = ?`, int64(d)).Scan(&closedAt)
@@ -103,32 +106,49 @@ func (w *writer) closeDay(ctx context.Context, d backchannel.Day, rewrite bool) 
 }
 
 // storeFile streams one file from SQL through the encoder and gzip into
-// chunk rows.
+// chunk rows. The rows are read on this goroutine, which owns the
+// connection, while another encodes and compresses them (encodeRows); the
+// chunks they produce are stored on this one, between pages.
 func (w *writer) storeFile(ctx context.Context, d backchannel.Day, kind string, fb *fileBuilder) error {
 	ins, err := w.stmt(ctx, `INSERT INTO analytics_files (day, kind, chunk, data) VALUES (?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
+	out := &chunkQueue{}
 	ck := &analytics.Chunker{Size: analytics.ChunkSize, Store: func(i int, b []byte) error {
-		_, err := ins.ExecContext(ctx, int64(d), kind, i, b)
-		return err
+		out.add(i, b)
+		return nil
 	}}
+	store := func() error {
+		for _, c := range out.take() {
+			if _, err := ins.ExecContext(ctx, int64(d), kind, c.i, c.b); err != nil {
+				return fmt.Errorf("store chunk %d: %w", c.i, err)
+			}
+		}
+		return nil
+	}
 	fw := analytics.NewFileWriter(ck)
-	switch kind {
-	case backchannel.FileMember:
-		err = fb.members(ctx, w.conn, fw)
-	case backchannel.FilePublicChannel:
-		err = fb.channels(ctx, w.conn, fw)
+	switch {
+	case kind == backchannel.FileMember && w.db.readConns >= 2:
+		err = fb.membersParallel(ctx, w, fw, store)
+	case kind == backchannel.FileMember:
+		err = fb.members(ctx, w.conn, fw, store)
+	case kind == backchannel.FilePublicChannel:
+		err = fb.channels(ctx, w.conn, fw, store)
 	default:
-		err = fb.metadata(ctx, w.conn, fw)
+		err = fb.metadata(ctx, w.conn, fw, store)
 	}
 	if err != nil {
 		return err
 	}
+	// The encoder goroutine has finished: the rest runs on this one.
 	if err := fw.Close(); err != nil {
 		return err
 	}
-	return ck.Close()
+	if err := ck.Close(); err != nil {
+		return err
+	}
+	return store()
 }
 
 // querier is a connection or a pool: files are built on the writer's
@@ -188,60 +208,112 @@ func each(ctx context.Context, q querier, query string, args []any, scan func(*s
 	return rows.Err()
 }
 
-// memberCounts counts, per channel, the people who are members at the end
-// of d (total, full, guest): those whose last join or leave before then is
-// a join. Bots are not counted.
-func memberCounts(ctx context.Context, q querier, d backchannel.Day) (map[string][3]int64, error) {
-	out := map[string][3]int64{}
-	err := each(ctx, q, `SELECT l.channel_id, count(*), coalesce(sum(u.is_guest), 0)
-		FROM membership_log AS l LEFT JOIN users AS u ON u.id = l.user_id
-		WHERE l.at < ?1 AND l.joined = 1 AND coalesce(u.is_bot, 0) = 0 AND NOT EXISTS (
-			SELECT 1 FROM membership_log AS n WHERE n.channel_id = l.channel_id AND n.user_id = l.user_id
-			AND n.at < ?1 AND (n.at > l.at OR n.at = l.at AND n.seq > l.seq))
-		GROUP BY l.channel_id`, []any{dayEnd(d)}, func(rows *sql.Rows) error {
-		var ch string
-		var total, guests int64
-		err := rows.Scan(&ch, &total, &guests)
-		out[ch] = [3]int64{total, total - guests, guests}
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("member counts: %w", err)
-	}
-	return out, nil
-}
-
 func dayStart(d backchannel.Day) int64 { return int64(d) * 86_400_000_000 }
 func dayEnd(d backchannel.Day) int64   { return dayStart(d + 1) }
 
-// members streams the member file: every non-bot user existing on the day,
-// by user_id, with its member-day row and billable status.
-func (fb *fileBuilder) members(ctx context.Context, q querier, fw *analytics.FileWriter) error {
-	d := int64(fb.day)
-	r := analytics.MemberRow{EnterpriseID: fb.enterprise, Date: fb.day}
-	c := &r.Counts
-	return each(ctx, q, `SELECT u.id, u.email, u.employee_number, u.is_guest, u.guest_type, u.created_at,
-		coalesce(m.messages, 0), coalesce(m.channel_messages, 0), coalesce(m.reactions, 0), coalesce(m.files, 0),
-		coalesce(m.slack_calls, 0), coalesce(m.huddles, 0), coalesce(m.third_party_calls, 0), coalesce(m.searches, 0),
-		coalesce(m.flags, 0),
-		EXISTS (SELECT 1 FROM member_days AS a WHERE a.user_id = u.id AND a.day BETWEEN ?1 - 13 AND ?1 AND a.flags & 1)
-		FROM users AS u LEFT JOIN member_days AS m ON m.user_id = u.id AND m.day = ?1
-		WHERE u.is_bot = 0 AND u.created_at < ?2 AND (u.deleted_at IS NULL OR u.deleted_at >= ?3)
-		ORDER BY u.id`, []any{d, dayEnd(fb.day), dayStart(fb.day)}, func(rows *sql.Rows) error {
-		var guestType string
-		var created int64
-		var active bool
-		if err := rows.Scan(&r.UserID, &r.Email, &r.EmployeeNumber, &r.IsGuest, &guestType, &created,
-			&c.Messages, &c.ChannelMessages, &c.Reactions, &c.Files, &c.SlackCalls, &c.Huddles, &c.ThirdPartyCalls,
-			&c.Searches, &c.Flags, &active); err != nil {
-			return err
+// memberLine is a member file row as read, before encoding.
+type memberLine struct {
+	row     analytics.MemberRow
+	created int64
+	bits    int64 // the day's flags, then is_guest, single-channel guest, active in the 14 days (memberBits)
+}
+
+// The bits of memberLine above the day's flags.
+const (
+	memberGuest  = 1 << 8
+	memberSingle = 1 << 9
+	memberActive = 1 << 10
+)
+
+// memberQuery selects the member file's rows: every non-bot user existing
+// on the day (?1; ?2 its end, ?3 its start) with its member-day row and
+// whether it was active in the 14 days ending then. A user active on the
+// day is active in the 14 days without looking at the 13 before. The
+// day's eight counters come as one text, "m,cm,r,f,sc,h,tp,s" (NULL for
+// a user without a row that day): a column costs the driver more than
+// SQLite spends writing them (parseCounts reads them back).
+const memberQuery = `SELECT u.id, u.email, u.employee_number, u.created_at,
+	m.messages || ',' || m.channel_messages || ',' || m.reactions || ',' || m.files || ',' || m.slack_calls
+		|| ',' || m.huddles || ',' || m.third_party_calls || ',' || m.searches,
+	coalesce(m.flags, 0) | (u.is_guest << 8) | ((u.is_guest AND u.guest_type = 'single_channel') << 9)
+		| CASE WHEN m.flags & 1 THEN 1024 ELSE (EXISTS (SELECT 1 FROM member_days AS a
+			WHERE a.user_id = u.id AND a.day BETWEEN ?1 - 13 AND ?1 - 1 AND a.flags & 1) << 10) END
+	FROM users AS u LEFT JOIN member_days AS m ON m.user_id = u.id AND m.day = ?1
+	WHERE u.is_bot = 0 AND u.created_at < ?2 AND (u.deleted_at IS NULL OR u.deleted_at >= ?3)`
+
+func (fb *fileBuilder) memberArgs() []any {
+	return []any{int64(fb.day), dayEnd(fb.day), dayStart(fb.day)}
+}
+
+// members streams the member file, by user_id, from one connection.
+func (fb *fileBuilder) members(ctx context.Context, q querier, fw *analytics.FileWriter, store func() error) error {
+	return encodeRows(ctx, q, memberQuery+` ORDER BY u.id`, fb.memberArgs(), scanMember,
+		func(l *memberLine) error { return fb.member(fw, l) }, store)
+}
+
+func scanMember(rows *sql.Rows, l *memberLine) error {
+	r := &l.row
+	var counts sql.RawBytes
+	if err := rows.Scan(&r.UserID, &r.Email, &r.EmployeeNumber, &l.created, &counts, &l.bits); err != nil {
+		return err
+	}
+	return parseCounts(counts, &r.Counts)
+}
+
+// parseCounts reads the day's counters as memberQuery writes them
+// (non-negative integers, comma-separated); none (a user without a row
+// that day) are zeros.
+func parseCounts(b []byte, c *analytics.MemberCounts) error {
+	fields := [8]*int64{&c.Messages, &c.ChannelMessages, &c.Reactions, &c.Files, &c.SlackCalls, &c.Huddles,
+		&c.ThirdPartyCalls, &c.Searches}
+	if b == nil {
+		for _, f := range fields {
+			*f = 0
 		}
-		// Fair billing: full members and multi-channel guests, active in
-		// the last 14 days.
-		r.Billable = active && !(r.IsGuest && guestType == "single_channel")
-		r.DateClaimed = created / 1_000_000
-		return fw.Member(&r)
-	})
+		return nil
+	}
+	for i, f := range fields {
+		if i > 0 {
+			if len(b) == 0 || b[0] != ',' {
+				return fmt.Errorf("member counters: want %d", len(fields))
+			}
+			b = b[1:]
+		}
+		n, j := int64(0), 0
+		for ; j < len(b) && b[j] >= '0' && b[j] <= '9'; j++ {
+			d := int64(b[j] - '0')
+			if n > (math.MaxInt64-d)/10 {
+				return fmt.Errorf("member counters: out of range")
+			}
+			n = n*10 + d
+		}
+		if j == 0 {
+			return fmt.Errorf("member counters: want %d non-negative integers", len(fields))
+		}
+		*f, b = n, b[j:]
+	}
+	if len(b) > 0 {
+		return fmt.Errorf("member counters: want %d", len(fields))
+	}
+	return nil
+}
+
+// member encodes one member line.
+func (fb *fileBuilder) member(fw *analytics.FileWriter, l *memberLine) error {
+	return fw.Member(fb.memberRow(l))
+}
+
+// memberRow completes the line of a row as read.
+func (fb *fileBuilder) memberRow(l *memberLine) *analytics.MemberRow {
+	r := &l.row
+	r.EnterpriseID, r.Date = fb.enterprise, fb.day
+	r.Counts.Flags = analytics.Flags(l.bits)
+	r.IsGuest = l.bits&memberGuest != 0
+	// Fair billing: full members and multi-channel guests, active in the
+	// last 14 days.
+	r.Billable = l.bits&memberActive != 0 && l.bits&memberSingle == 0
+	r.DateClaimed = l.created / 1_000_000
+	return r
 }
 
 // publicChannels selects the public channels that appear on ?1 (a day
@@ -249,55 +321,64 @@ func (fb *fileBuilder) members(ctx context.Context, q querier, fw *analytics.Fil
 const publicChannels = `c.kind = 'public' AND c.created_at < ?1
 	AND (c.archived_at IS NULL OR c.archived_at >= ?1)`
 
+// channelLine is a public_channel file row as read, before encoding.
+type channelLine struct {
+	row     analytics.ChannelRow
+	ch      backchannel.Channel
+	created int64
+	last    int64
+	shared  []byte
+	orgs    []byte
+}
+
 // channels streams the public_channel file, by channel_id.
-func (fb *fileBuilder) channels(ctx context.Context, q querier, fw *analytics.FileWriter) error {
-	r := analytics.ChannelRow{EnterpriseID: fb.enterprise, Date: fb.day}
-	c := &r.Counts
-	return each(ctx, q, `SELECT c.id, c.team_id, c.created_at, c.shared_team_ids, c.external_orgs, c.is_org_wide,
+func (fb *fileBuilder) channels(ctx context.Context, q querier, fw *analytics.FileWriter, store func() error) error {
+	return encodeRows(ctx, q, `SELECT c.id, c.team_id, c.created_at, c.shared_team_ids, c.external_orgs, c.is_org_wide,
 		coalesce(cd.messages, 0), coalesce(cd.member_messages, 0), coalesce(cd.reactions, 0),
 		coalesce(cd.viewers, 0), coalesce(cd.posters, 0),
 		coalesce((SELECT max(x.last_ts) FROM channel_days AS x WHERE x.channel_id = c.id AND x.day <= ?2), 0)
 		FROM channels AS c LEFT JOIN channel_days AS cd ON cd.channel_id = c.id AND cd.day = ?2
-		WHERE `+publicChannels+` ORDER BY c.id`, []any{dayEnd(fb.day), int64(fb.day)}, func(rows *sql.Rows) error {
-		var created, last int64
-		var shared, orgs string
-		var ch backchannel.Channel
-		if err := rows.Scan(&r.ChannelID, &ch.TeamID, &created, &shared, &orgs, &ch.IsOrgWide,
-			&c.Messages, &c.MemberMessages, &c.Reactions, &c.Viewers, &c.Posters, &last); err != nil {
-			return err
-		}
-		if err := json.Unmarshal([]byte(shared), &ch.SharedTeamIDs); err != nil {
-			return fmt.Errorf("channel %s: shared_team_ids: %w", r.ChannelID, err)
-		}
-		if err := json.Unmarshal([]byte(orgs), &ch.ExternalOrgs); err != nil {
-			return fmt.Errorf("channel %s: external_orgs: %w", r.ChannelID, err)
-		}
-		r.TeamID = ch.TeamID
-		if fb.enterprise != "0" {
-			r.TeamID = fb.enterprise
-		}
-		r.Originating = analytics.TeamRef{ID: ch.TeamID, Name: fb.teams[ch.TeamID]}
-		r.DateCreated, r.DateLastActive = created/1_000_000, last/1_000_000
-		m := fb.counts[r.ChannelID]
-		r.TotalMembers, r.FullMembers, r.GuestMembers = m[0], m[1], m[2]
-		r.ChannelType, r.SharedExternally, r.ExternalOrgs = analytics.ChannelType(&ch), ch.IsExternallyShared(), ch.ExternalOrgs
-		r.SharedWith = r.SharedWith[:0]
-		for _, t := range ch.SharedTeamIDs {
-			r.SharedWith = append(r.SharedWith, analytics.TeamRef{ID: t, Name: fb.teams[t]})
-		}
-		return fw.PublicChannel(&r)
-	})
+		WHERE `+publicChannels+` ORDER BY c.id`, []any{dayEnd(fb.day), int64(fb.day)},
+		func(rows *sql.Rows, l *channelLine) error {
+			c := &l.row.Counts
+			return rows.Scan(&l.row.ChannelID, &l.ch.TeamID, &l.created, &l.shared, &l.orgs, &l.ch.IsOrgWide,
+				&c.Messages, &c.MemberMessages, &c.Reactions, &c.Viewers, &c.Posters, &l.last)
+		},
+		func(l *channelLine) error {
+			r, ch := &l.row, &l.ch
+			if err := json.Unmarshal(l.shared, &ch.SharedTeamIDs); err != nil {
+				return fmt.Errorf("channel %s: shared_team_ids: %w", r.ChannelID, err)
+			}
+			if err := json.Unmarshal(l.orgs, &ch.ExternalOrgs); err != nil {
+				return fmt.Errorf("channel %s: external_orgs: %w", r.ChannelID, err)
+			}
+			r.EnterpriseID, r.Date = fb.enterprise, fb.day
+			r.TeamID = ch.TeamID
+			if fb.enterprise != "0" {
+				r.TeamID = fb.enterprise
+			}
+			r.Originating = analytics.TeamRef{ID: ch.TeamID, Name: fb.teams[ch.TeamID]}
+			r.DateCreated, r.DateLastActive = l.created/1_000_000, l.last/1_000_000
+			m := fb.counts[r.ChannelID]
+			r.TotalMembers, r.FullMembers, r.GuestMembers = m[0], m[1], m[2]
+			r.ChannelType, r.SharedExternally, r.ExternalOrgs = analytics.ChannelType(ch), ch.IsExternallyShared(), ch.ExternalOrgs
+			for _, t := range ch.SharedTeamIDs {
+				r.SharedWith = append(r.SharedWith, analytics.TeamRef{ID: t, Name: fb.teams[t]})
+			}
+			return fw.PublicChannel(r)
+		}, store)
 }
 
 // metadata streams the metadata file of the public channels appearing at
 // the end of the day (asOf for the current file).
-func (fb *fileBuilder) metadata(ctx context.Context, q querier, fw *analytics.FileWriter) error {
-	r := analytics.MetadataRow{Date: fb.day}
-	return each(ctx, q, `SELECT c.id, c.name, c.topic, c.purpose FROM channels AS c WHERE `+publicChannels+` ORDER BY c.id`,
-		[]any{dayEnd(fb.day)}, func(rows *sql.Rows) error {
-			if err := rows.Scan(&r.ChannelID, &r.Name, &r.Topic, &r.Description); err != nil {
-				return err
-			}
-			return fw.Metadata(&r)
-		})
+func (fb *fileBuilder) metadata(ctx context.Context, q querier, fw *analytics.FileWriter, store func() error) error {
+	return encodeRows(ctx, q, `SELECT c.id, c.name, c.topic, c.purpose FROM channels AS c WHERE `+publicChannels+` ORDER BY c.id`,
+		[]any{dayEnd(fb.day)},
+		func(rows *sql.Rows, r *analytics.MetadataRow) error {
+			return rows.Scan(&r.ChannelID, &r.Name, &r.Topic, &r.Description)
+		},
+		func(r *analytics.MetadataRow) error {
+			r.Date = fb.day
+			return fw.Metadata(r)
+		}, store)
 }

@@ -19,6 +19,7 @@ type rollups struct {
 
 	people map[string]analytics.Person // user id → department and team, for messages.activity
 	act    *analytics.ActBatch         // the batch's messages.activity bits (activity.go)
+	mem    *analytics.Memberships      // member counts: what joins, leaves and user events change (members.go)
 }
 
 type chanInfo struct {
@@ -27,14 +28,16 @@ type chanInfo struct {
 }
 
 func newRollups() rollups {
-	return rollups{agg: analytics.NewBatch(), chans: map[string]chanInfo{}, bots: map[string]bool{},
-		people: map[string]analytics.Person{}, act: analytics.NewActBatch()}
+	agg := analytics.NewBatch()
+	return rollups{agg: agg, chans: map[string]chanInfo{}, bots: map[string]bool{},
+		people: map[string]analytics.Person{}, act: analytics.NewActBatch(), mem: analytics.NewMemberships(agg.Membership)}
 }
 
 // loadRollupContext reads, in two statements, the channel and user records
 // the batch's new events with a day refer to. Directory events of the batch
 // then update them in order (noteChannel, noteUser), so every event sees the
-// directory as of its place in the batch.
+// directory as of its place in the batch. It also reads what member counts
+// need (loadMemberships).
 func (b *batch) loadRollupContext(ctx context.Context, events []backchannel.Event) error {
 	b.ru = newRollups()
 	var chs, users []string
@@ -53,7 +56,10 @@ func (b *batch) loadRollupContext(ctx context.Context, events []backchannel.Even
 			users = append(users, ev.UserID)
 		}
 	}
-	return loadContext(ctx, b.w.stmt, chs, users, &b.ru)
+	if err := loadContext(ctx, b.w.stmt, chs, users, &b.ru); err != nil {
+		return err
+	}
+	return b.loadMemberships(ctx, events)
 }
 
 // loadContext fills ru's channels and users from the database.
@@ -103,11 +109,12 @@ func (ru *rollups) noteUser(u *backchannel.User) {
 	ru.people[u.ID] = analytics.Person{Department: u.Department, Team: u.TeamID}
 }
 
-// rollup applies the rules to one new event. It runs before the event
-// changes any state, so a message's row still says whether it is new.
-func (b *batch) rollup(ev *backchannel.Event) {
+// rollup applies the rules to one new event, seq its log seq. It runs
+// before the event changes any state, so a message's row still says
+// whether it is new.
+func (b *batch) rollup(ev *backchannel.Event, seq int64) error {
 	if !analytics.HasDay(ev.Type) {
-		return
+		return b.countMembership(ev, seq)
 	}
 	f := analytics.FactOf(ev)
 	ci := b.ru.chans[ev.ChannelID]
@@ -120,6 +127,7 @@ func (b *batch) rollup(ev *backchannel.Event) {
 		b.ru.act.Add(analytics.ActKey{ActMessage: analytics.ActMessage{Channel: ev.ChannelID, TS: ev.TS}, User: ev.UserID},
 			analytics.ActBitsOf(&f, &c), b.ru.people[ev.UserID])
 	}
+	return nil
 }
 
 // Rollup upserts: the merge rules of analytics.MemberCounts and
@@ -142,8 +150,12 @@ const (
 
 // writeRollups writes an aggregated batch: distinct bits first (only the
 // new ones bump the channel-day's distinct counters), then channel-days,
-// member-days and, with countDays, the per-day event counts.
+// member-days, channel member counts and, with countDays, the per-day
+// event counts.
 func (w *writer) writeRollups(ctx context.Context, agg *analytics.Batch, countDays bool) error {
+	if err := w.writeMembership(ctx, agg); err != nil {
+		return err
+	}
 	if err := w.writeDistinct(ctx, agg); err != nil {
 		return err
 	}

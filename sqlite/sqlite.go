@@ -46,8 +46,9 @@ type DB struct {
 	walSig chan struct{}  // a commit grew the WAL (see checkpoint.go)
 	bg     sync.WaitGroup // the checkpointer
 
-	stmtMu sync.Mutex
-	rstmts map[string]*sql.Stmt // read pool statements, see readStmt
+	stmtMu    sync.Mutex
+	rstmts    map[string]*sql.Stmt // read pool statements, see readStmt
+	readConns int                  // the read pool's size
 
 	// noActivity skips the messages.activity counters (benchmarks only:
 	// the cost they add to ingest; see export_test.go).
@@ -139,7 +140,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		reqs:   make(chan *writeReq, 256),
 		walSig: make(chan struct{}, 1),
 		rstmts: make(map[string]*sql.Stmt),
-		cancel: cancel,
+		cancel: cancel, readConns: o.readConns,
 	}
 	db.wg.Add(1)
 	go db.writeLoop(wctx)

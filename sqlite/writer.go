@@ -31,6 +31,7 @@ type writeReq struct {
 	events []backchannel.Event
 	prep   *prepared // with events: see prepare
 	fn     func(context.Context, *writer) error
+	alone  bool // fn runs in a transaction of its own (see execAlone)
 
 	res     backchannel.ApplyResult
 	err     error
@@ -86,6 +87,18 @@ func (db *DB) exec(ctx context.Context, fn func(context.Context, *writer) error)
 	return r.err
 }
 
+// execAlone is exec in a transaction of its own: nothing else is written
+// in it before fn runs, so connections of the read pool that begin while fn
+// runs (the writer holds the write lock) see exactly what fn sees.
+func (db *DB) execAlone(ctx context.Context, fn func(context.Context, *writer) error) error {
+	r := &writeReq{ctx: ctx, fn: fn, alone: true, done: make(chan struct{})}
+	if err := db.send(ctx, r); err != nil {
+		return err
+	}
+	<-r.done
+	return r.err
+}
+
 // send queues r. Once queued, a request is always answered: callers wait on
 // r.done even if their context ends, because the write may already be
 // committing and Apply promises to return only after the outcome is known.
@@ -124,31 +137,38 @@ func (db *DB) writeLoop(ctx context.Context) {
 	// read cache does not serve what they replaced for long.
 	idle := time.NewTicker(foreignPoll)
 	defer idle.Stop()
+	var next *writeReq // a request met while gathering a group it cannot join
 	for {
-		var r *writeReq
-		select {
-		case r1, ok := <-db.reqs:
-			if !ok {
-				return
-			}
-			r = r1
-		case <-idle.C:
-			if w.conn != nil {
-				if err := w.checkForeignWrites(ctx); err != nil && ctx.Err() == nil {
-					db.log.Error("sqlite: look for other writers", "err", err)
+		r := next
+		if next = nil; r == nil {
+			select {
+			case r1, ok := <-db.reqs:
+				if !ok {
+					return
 				}
+				r = r1
+			case <-idle.C:
+				if w.conn != nil {
+					if err := w.checkForeignWrites(ctx); err != nil && ctx.Err() == nil {
+						db.log.Error("sqlite: look for other writers", "err", err)
+					}
+				}
+				continue
 			}
-			continue
 		}
 		idle.Reset(foreignPoll)
 		group := []*writeReq{r}
 		n := len(r.events)
 	drain:
-		for len(group) < maxGroupReqs && n < maxGroupEvents {
+		for !r.alone && len(group) < maxGroupReqs && n < maxGroupEvents {
 			select {
 			case r2, ok := <-db.reqs:
 				if !ok {
-					break drain // closed: commit this group, then the range ends
+					break drain // closed: commit this group, then the loop ends
+				}
+				if r2.alone {
+					next = r2
+					break drain
 				}
 				group = append(group, r2)
 				n += len(r2.events)
