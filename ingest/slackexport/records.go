@@ -109,13 +109,13 @@ func readArray[T any](d *dayReader, fn func(T) error) error {
 // messageInfo is what the importer reads of one exported message, found
 // without decoding the rest of it.
 type messageInfo struct {
-	subtype, user               string
-	typ, channel                []byte // raw values
-	ts, editedTS                []byte
-	reactions, pinnedTo         []byte
-	pinnedInfo                  []byte
-	topic, purpose, name        []byte
-	oldName                     string
+	subtype, user        string
+	typ, channel         []byte // raw values
+	ts, editedTS         []byte
+	reactions, pinnedTo  []byte
+	pinnedInfo           []byte
+	topic, purpose, name []byte
+	oldName              string
 }
 
 func readMessage(raw []byte) messageInfo {
