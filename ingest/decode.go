@@ -41,10 +41,35 @@ func Decode(line []byte, lineNo int) (backchannel.Event, error) {
 	return d.decode(line, lineNo)
 }
 
+// Decoder decodes lines one at a time like Decode, reusing its scratch
+// space from line to line: for callers that hold lines rather than a
+// stream (a Reader has one inside). It is not safe for concurrent use.
+type Decoder struct{ d decoder }
+
+// Decode is the package's Decode.
+func (d *Decoder) Decode(line []byte, lineNo int) (backchannel.Event, error) {
+	d.d.check = false
+	return d.d.decode(line, lineNo)
+}
+
+// Check validates line exactly as Decode does and returns the same error,
+// but keeps nothing: no event is built, nothing of line is copied and no
+// idempotency key is computed. It is how an importer checks a whole input
+// before applying any of it.
+func (d *Decoder) Check(line []byte, lineNo int) error {
+	d.d.check = true
+	_, err := d.d.decode(line, lineNo)
+	return err
+}
+
 // decoder carries scratch space reused across lines by a Reader.
 type decoder struct {
 	fs    []field
 	inner []field // a nested "message" object of Slack's message_changed
+	// check validates only: the raw copy and the Doc go to scratch, which
+	// is reused, and no key is computed.
+	check   bool
+	scratch []byte
 }
 
 func (d *decoder) decode(line []byte, lineNo int) (backchannel.Event, error) {
@@ -70,15 +95,30 @@ func (d *decoder) decode(line []byte, lineNo int) (backchannel.Event, error) {
 	}
 	// The raw copy and a message's Doc share one allocation: the Doc is
 	// never longer than the line by more than the ts rewrites add.
-	buf := make([]byte, len(line), 2*len(line)+64)
+	buf := d.buffer(len(line))
 	copy(buf, line)
 	ev.Raw = buf[:len(line):len(line)]
 	d.dispatch(r, &ev, buf[len(line):len(line)])
 	if r.err != nil {
 		return backchannel.Event{}, r.err
 	}
-	ev.Key = key(ev.ID, ev.Raw)
+	if !d.check {
+		ev.Key = key(ev.ID, ev.Raw)
+	}
 	return ev, nil
+}
+
+// buffer returns room for a line of n bytes and, after it, its Doc: a new
+// allocation the event keeps, or in check mode the reused scratch.
+func (d *decoder) buffer(n int) []byte {
+	size := 2*n + 64
+	if !d.check {
+		return make([]byte, n, size)
+	}
+	if cap(d.scratch) < size {
+		d.scratch = make([]byte, size)
+	}
+	return d.scratch[:n]
 }
 
 // key is the idempotency key: a repeated event_id, or an identical line

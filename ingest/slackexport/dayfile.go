@@ -6,18 +6,248 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/backchannel/backchannel/ingest"
 )
 
 // dayReader streams one day file, a JSON array of message objects, one
 // element at a time: a day file is never held whole.
+//
+// It splits the array itself, which is several times faster than
+// encoding/json, and validates each element with the ingest package's
+// scanner. At anything it does not expect (bad syntax, an element that is
+// no object, a value nested deeper than the scanner allows) it hands over
+// to slowReader, encoding/json's streaming decoder, reading the file again
+// from its start: the elements before are the same bytes either way, and
+// what encoding/json then says about the rest — an error with its offset,
+// or more elements — is exactly what the importer always said.
 type dayReader struct {
-	dec   *json.Decoder
-	state int // 0 before '[', 1 inside, 2 after ']'
-	start int64
+	r      io.Reader
+	reopen func() (io.Reader, error) // the file again from its start, for the slow path
+	buf    []byte
+	pos    int   // next unread byte of buf
+	base   int64 // file offset of buf[0]
+	eof    bool  // r is exhausted: buf holds the rest of the file
+	rerr   error // a read error other than io.EOF, returned once buf is used up
+	state  int   // 0 before '[', 1 after '[', 2 after an element, 3 after ']'
+	n      int   // elements returned
+	slow   *slowReader
 }
 
-func newDayReader(r io.Reader) *dayReader {
-	return &dayReader{dec: json.NewDecoder(r)}
+const dayReaderBuffer = 64 << 10
+
+// newDayReader reads r; reopen opens the same file again (nil: r is read
+// by encoding/json's decoder from the start).
+func newDayReader(r io.Reader, reopen func() (io.Reader, error)) *dayReader {
+	d := &dayReader{r: r, reopen: reopen}
+	if reopen == nil {
+		d.slow = newSlowReader(r)
+	}
+	return d
+}
+
+// next returns the next message object (valid JSON, its bytes valid until
+// the following call) and the offset it starts at; io.EOF after the array
+// has ended.
+func (d *dayReader) next() ([]byte, int64, error) {
+	if d.slow != nil {
+		return d.slow.next()
+	}
+	raw, off, ok, err := d.fast()
+	if err != nil || ok {
+		return raw, off, err
+	}
+	return d.fallBack()
+}
+
+// fast is next on the fast path: ok false means it found something the slow
+// path must judge (err is then nil).
+func (d *dayReader) fast() (raw []byte, off int64, ok bool, err error) {
+	c, err := d.skipWS()
+	if err != nil {
+		return nil, 0, false, err
+	}
+	switch d.state {
+	case 0:
+		if c != '[' {
+			return nil, 0, false, nil
+		}
+		d.pos++
+		d.state = 1
+		if c, err = d.skipWS(); err != nil {
+			return nil, 0, false, err
+		}
+		if c == ']' {
+			return d.close()
+		}
+	case 2:
+		switch c {
+		case ']':
+			return d.close()
+		case ',':
+			d.pos++
+			if c, err = d.skipWS(); err != nil {
+				return nil, 0, false, err
+			}
+		default:
+			return nil, 0, false, nil
+		}
+	case 3:
+		return nil, 0, true, io.EOF
+	}
+	if c != '{' {
+		return nil, 0, false, nil
+	}
+	// Nearly always the element is whole in the buffer, and one scan both
+	// validates it and finds its end. Else its end is found first (reading
+	// more), then it is validated.
+	end, valid := ingest.ValueEnd(d.buf[d.pos:])
+	if end += d.pos; !valid {
+		if end, err = d.objectEnd(); err != nil || end < 0 {
+			return nil, 0, false, err
+		}
+		if !ingest.ValidJSON(d.buf[d.pos:end]) {
+			return nil, 0, false, nil
+		}
+	}
+	raw = d.buf[d.pos:end]
+	off = d.base + int64(d.pos)
+	d.pos, d.state = end, 2
+	d.n++
+	return raw, off, true, nil
+}
+
+// close consumes the array's closing ']' and checks that only whitespace
+// follows.
+func (d *dayReader) close() ([]byte, int64, bool, error) {
+	d.pos++
+	c, err := d.skipWS()
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if c != 0 || d.pos < len(d.buf) {
+		return nil, 0, false, nil
+	}
+	d.state = 3
+	return nil, 0, true, io.EOF
+}
+
+// skipWS skips JSON whitespace and returns the byte at d.pos, 0 at the end
+// of the file.
+func (d *dayReader) skipWS() (byte, error) {
+	for {
+		for d.pos < len(d.buf) {
+			switch c := d.buf[d.pos]; c {
+			case ' ', '\t', '\n', '\r':
+				d.pos++
+			default:
+				return c, nil
+			}
+		}
+		if more, err := d.fill(); !more {
+			return 0, err
+		}
+	}
+}
+
+// objectEnd returns the end of the object starting at d.pos, reading more
+// of the file as needed; -1 when the file ends before it does. Strings are
+// skipped so that brackets in them do not count; the object is validated
+// after.
+func (d *dayReader) objectEnd() (int, error) {
+	depth, inString := 0, false
+	for i := d.pos; ; {
+		for ; i < len(d.buf); i++ {
+			c := d.buf[i]
+			if inString {
+				switch c {
+				case '\\':
+					i++ // may step past the end: the loop below reads more first
+				case '"':
+					inString = false
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				inString = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1, nil
+				}
+			}
+		}
+		start := d.pos
+		more, err := d.fill()
+		if !more {
+			return -1, err
+		}
+		i -= start - d.pos // fill moved the unread bytes to the front
+	}
+}
+
+// fill moves the unread bytes to the front of the buffer (growing it when
+// they fill it) and reads more; false when nothing more can be read.
+func (d *dayReader) fill() (bool, error) {
+	if d.eof {
+		return false, d.rerr
+	}
+	if d.buf == nil {
+		d.buf = make([]byte, 0, dayReaderBuffer)
+	}
+	if d.pos > 0 {
+		n := copy(d.buf[:cap(d.buf)], d.buf[d.pos:])
+		d.base += int64(d.pos)
+		d.buf, d.pos = d.buf[:n], 0
+	}
+	if len(d.buf) == cap(d.buf) {
+		d.buf = append(d.buf, make([]byte, len(d.buf))...)[:len(d.buf)]
+	}
+	for {
+		n, err := d.r.Read(d.buf[len(d.buf):cap(d.buf)])
+		d.buf = d.buf[:len(d.buf)+n]
+		if err != nil {
+			d.eof = true
+			if err != io.EOF {
+				d.rerr = err
+			}
+		}
+		switch {
+		case n > 0:
+			return true, nil
+		case d.eof:
+			return false, d.rerr
+		}
+	}
+}
+
+// fallBack reads the file again with encoding/json, skips the elements
+// already returned and carries on from there.
+func (d *dayReader) fallBack() ([]byte, int64, error) {
+	r, err := d.reopen()
+	if err != nil {
+		return nil, 0, err
+	}
+	d.slow, d.buf = newSlowReader(r), nil
+	for range d.n {
+		if _, _, err := d.slow.next(); err != nil {
+			return nil, 0, err // the file changed under us
+		}
+	}
+	return d.slow.next()
+}
+
+// slowReader is dayReader on encoding/json's streaming decoder: the
+// reference for what a day file holds and for the errors it reports.
+type slowReader struct {
+	dec   *json.Decoder
+	state int // 0 before '[', 1 inside, 2 after ']'
+}
+
+func newSlowReader(r io.Reader) *slowReader {
+	return &slowReader{dec: json.NewDecoder(r)}
 }
 
 // posError is a problem at a byte offset of a file; Import turns the offset
@@ -29,10 +259,8 @@ type posError struct {
 
 func (e *posError) Error() string { return fmt.Sprintf("offset %d: %s", e.offset, e.msg) }
 
-// next returns the next message object (valid JSON, its bytes owned by the
-// caller until the following call) and the offset it starts at; io.EOF
-// after the array has ended.
-func (d *dayReader) next() (json.RawMessage, int64, error) {
+// next is dayReader.next.
+func (d *slowReader) next() (json.RawMessage, int64, error) {
 	switch d.state {
 	case 0:
 		tok, err := d.dec.Token()
@@ -68,7 +296,7 @@ func (d *dayReader) next() (json.RawMessage, int64, error) {
 	return raw, off, nil
 }
 
-func (d *dayReader) syntax(err error, what string) error {
+func (d *slowReader) syntax(err error, what string) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {

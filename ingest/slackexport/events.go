@@ -23,12 +23,18 @@ type walker struct {
 	x     *Export
 	emit  func(line []byte) error
 	check bool
+	// seen is, in check mode, when each user was first and last seen in
+	// the conversations this walker walked (merged into Export.seen).
+	seen map[string]*span
 
 	state   chanState
 	stateTS backchannel.TS
 	member  map[string]bool
 	hash    hash.Hash
-	buf     []byte
+	buf     []byte // the line being built
+	id      []byte // the event_id being built
+	tss     []byte // the message's ts in Slack's form
+	reacts  []reaction
 	compact bytes.Buffer
 }
 
@@ -48,7 +54,7 @@ func (w *walker) conv(ctx context.Context, b *budget, c *conv, fileDone func(mes
 	w.member, w.hash = map[string]bool{}, sha256.New()
 	if !w.check {
 		if err := w.head(c); err != nil {
-			return err
+			return x.located(c.from, -1, err)
 		}
 	}
 	for _, day := range c.days {
@@ -56,8 +62,7 @@ func (w *walker) conv(ctx context.Context, b *budget, c *conv, fileDone func(mes
 			return err
 		}
 		n := 0
-		err := x.readFile(b, day, func(r io.Reader) error {
-			d := newDayReader(r)
+		err := x.readFile(b, day, func(d *dayReader) error {
 			for i := 1; ; i++ {
 				raw, off, err := d.next()
 				if err == io.EOF {
@@ -66,7 +71,6 @@ func (w *walker) conv(ctx context.Context, b *budget, c *conv, fileDone func(mes
 				if err != nil {
 					return err
 				}
-				x.cur.off, x.cur.index = off, i
 				if err := w.message(c, raw); err != nil {
 					return &posError{off, fmt.Sprintf("message %d: %s", i, err)}
 				}
@@ -80,10 +84,13 @@ func (w *walker) conv(ctx context.Context, b *budget, c *conv, fileDone func(mes
 	}
 	if w.check {
 		if err := w.head(c); err != nil {
-			return err
+			return x.located(c.from, -1, err)
 		}
 	}
-	return w.tail(c)
+	if err := w.tail(c); err != nil {
+		return x.located(c.from, -1, err)
+	}
+	return nil
 }
 
 // at is when a conversation began: its creation time, else its first
@@ -98,7 +105,6 @@ func (c *conv) at() backchannel.TS {
 func (c *conv) lastTS() backchannel.TS { return max(c.at(), c.last) }
 
 func (w *walker) head(c *conv) error {
-	w.x.cur.file, w.x.cur.off = c.from, -1
 	w.state = chanState{name: c.rec.Name, topic: string(c.rec.Topic), purpose: string(c.rec.Purpose)}
 	if c.firstOldName != "" {
 		w.state.name = c.firstOldName
@@ -115,7 +121,7 @@ func (w *walker) head(c *conv) error {
 		return err
 	}
 	if w.check {
-		w.x.see(c.rec.Creator, at)
+		w.see(c.rec.Creator, at)
 	}
 	if c.rec.Members == nil {
 		return nil
@@ -132,7 +138,6 @@ func (w *walker) head(c *conv) error {
 }
 
 func (w *walker) tail(c *conv) error {
-	w.x.cur.file, w.x.cur.off = c.from, -1
 	last := c.lastTS()
 	if c.rec.Members != nil {
 		want := map[string]bool{}
@@ -202,15 +207,17 @@ func (w *walker) channel(c *conv, at backchannel.TS, eventID string) error {
 }
 
 func (w *walker) membership(c *conv, typ, user string, at backchannel.TS) error {
-	line := fmt.Appendf(w.buf[:0], `{"type":%q,"channel":%s,"user":%s`, typ, quote(c.rec.ID), quote(user))
+	line := append(append(append(w.buf[:0], `{"type":"`...), typ...), `","channel":`...)
+	line = append(appendQuoted(line, c.rec.ID), `,"user":`...)
+	line = appendQuoted(line, user)
 	if at > 0 {
-		line = fmt.Appendf(line, `,"event_ts":"%s"`, at)
+		line = append(at.AppendTo(append(line, `,"event_ts":"`...)), '"')
 	}
 	line = append(line, '}')
 	w.buf = line
 	w.member[user] = typ == backchannel.EvMemberJoined
 	if w.check {
-		w.x.see(user, at)
+		w.see(user, at)
 	}
 	if err := w.emit(line); err != nil {
 		return fmt.Errorf("conversation %s: member %s: %s", c.rec.ID, user, detail(err))
@@ -229,29 +236,29 @@ func (w *walker) message(c *conv, raw []byte) error {
 	}
 	m := readMessage(raw)
 	switch {
-	case m.typ == "":
+	case !isString(m.typ) || len(m.typ) == 2:
 		return errors.New("type: required")
-	case m.typ != backchannel.EvMessage:
-		return fmt.Errorf("type: %q, want \"message\"", m.typ)
+	case !strIs(m.typ, backchannel.EvMessage):
+		return fmt.Errorf("type: %q, want \"message\"", str(m.typ))
 	case m.ts == nil:
 		return errors.New("ts: required")
-	case m.channel != "" && m.channel != c.rec.ID:
-		return fmt.Errorf("channel: %q, but the message is in the folder of %s", m.channel, c.rec.ID)
+	case isString(m.channel) && len(m.channel) > 2 && !strIs(m.channel, c.rec.ID):
+		return fmt.Errorf("channel: %q, but the message is in the folder of %s", str(m.channel), c.rec.ID)
 	}
-	ts, err := backchannel.ParseTS(rawText(m.ts))
+	ts, err := parseTS(m.ts)
 	if err != nil {
 		return fmt.Errorf("ts: %w", err)
 	}
-	tss := ts.String()
 	line := append(w.buf[:0], '{')
-	if m.channel == "" {
+	if !isString(m.channel) || len(m.channel) == 2 {
 		line = append(append(append(line, `"channel":"`...), c.rec.ID...), `",`...)
 	}
-	line = append(append(append(append(line, `"event_id":"export:msg:`...), c.rec.ID...), ':'), tss...)
+	line = append(append(append(line, `"event_id":"export:msg:`...), c.rec.ID...), ':')
+	line = appendTS(line, ts, m.ts)
 	if m.editedTS != nil {
 		// An edit seen in a later export replaces the message.
-		if ets, err := backchannel.ParseTS(rawText(m.editedTS)); err == nil {
-			line = append(append(line, ":edited:"...), ets.String()...)
+		if ets, err := parseTS(m.editedTS); err == nil {
+			line = appendTS(append(line, ":edited:"...), ets, m.editedTS)
 		}
 	}
 	line = append(append(line, `",`...), raw[1:]...)
@@ -262,7 +269,7 @@ func (w *walker) message(c *conv, raw []byte) error {
 	if w.check {
 		c.messages++
 		c.first, c.last = minTS(c.first, ts), max(c.last, ts)
-		w.x.see(m.user, ts)
+		w.see(m.user, ts)
 	}
 	if err := w.reactions(c, &m, ts); err != nil {
 		return err
@@ -277,21 +284,30 @@ func (w *walker) reactions(c *conv, m *messageInfo, ts backchannel.TS) error {
 	if len(m.reactions) == 0 || m.reactions[0] == 'n' {
 		return nil
 	}
-	var rs []reaction
-	if err := json.Unmarshal(m.reactions, &rs); err != nil {
+	rs, err := parseReactions(m.reactions, w.reacts[:0])
+	w.reacts = rs
+	if err != nil {
 		return fmt.Errorf("reactions: %w", err)
 	}
-	tss := ts.String()
+	tss := appendTS(w.tss[:0], ts, m.ts)
+	w.tss = tss
 	for _, r := range rs {
 		for _, u := range r.Users {
-			line := fmt.Appendf(w.buf[:0], `{"type":"reaction_added","event_id":%s,"channel":"%s","ts":"%s","user":%s,"reaction":%s,"event_ts":"%s"}`,
-				quote("export:react:"+c.rec.ID+":"+tss+":"+r.Name+":"+u), c.rec.ID, tss, quote(u), quote(r.Name), tss)
+			id := append(append(append(w.id[:0], "export:react:"...), c.rec.ID...), ':')
+			id = append(append(append(append(append(id, tss...), ':'), r.Name...), ':'), u...)
+			w.id = id
+			line := append(w.buf[:0], `{"type":"reaction_added","event_id":`...)
+			line = append(append(append(appendQuotedBytes(line, id), `,"channel":"`...), c.rec.ID...), `","ts":"`...)
+			line = append(append(line, tss...), `","user":`...)
+			line = append(appendQuoted(line, u), `,"reaction":`...)
+			line = append(appendQuoted(line, r.Name), `,"event_ts":"`...)
+			line = append(append(line, tss...), `"}`...)
 			w.buf = line
 			if err := w.emit(line); err != nil {
 				return fmt.Errorf("reactions: %s", detail(err))
 			}
 			if w.check {
-				w.x.see(u, ts)
+				w.see(u, ts)
 			}
 		}
 	}
@@ -316,14 +332,17 @@ func (w *walker) pin(c *conv, m *messageInfo, ts backchannel.TS) error {
 	if info.PinnedTS > 0 {
 		at = backchannel.TS(int64(info.PinnedTS) * 1_000_000)
 	}
-	line := fmt.Appendf(w.buf[:0], `{"type":"pin_added","event_id":"export:pin:%s:%s","channel":"%s","ts":"%s","user":%s,"event_ts":"%s"}`,
-		c.rec.ID, ts, c.rec.ID, ts, quote(by), at)
+	line := append(append(append(w.buf[:0], `{"type":"pin_added","event_id":"export:pin:`...), c.rec.ID...), ':')
+	line = append(append(append(ts.AppendTo(line), `","channel":"`...), c.rec.ID...), `","ts":"`...)
+	line = append(ts.AppendTo(line), `","user":`...)
+	line = append(appendQuoted(line, by), `,"event_ts":"`...)
+	line = append(at.AppendTo(line), `"}`...)
 	w.buf = line
 	if err := w.emit(line); err != nil {
 		return fmt.Errorf("pinned_to: %s", detail(err))
 	}
 	if w.check {
-		w.x.see(by, at)
+		w.see(by, at)
 	}
 	return nil
 }
@@ -400,16 +419,14 @@ func (x *Export) directoryLines(emit func([]byte) error) error {
 		ID   string `json:"id"`
 		Name string `json:"name"`
 	}{backchannel.EvTeam, x.team, x.opt.TeamName})
-	x.cur.file, x.cur.off = "users.json", -1
 	if err := emit(team); err != nil {
-		return x.located(nil, fmt.Errorf("team: %s", detail(err)))
+		return x.located("users.json", -1, fmt.Errorf("team: %s", detail(err)))
 	}
 	hasBot := false
 	for i, u := range x.users {
-		x.cur.off = x.uoff[i]
 		hasBot = hasBot || u.ID == slackbot
 		if err := x.userLines(u, emit); err != nil {
-			return x.located(nil, fmt.Errorf("element %d: %s", i+1, detail(err)))
+			return x.located("users.json", x.uoff[i], fmt.Errorf("element %d: %s", i+1, detail(err)))
 		}
 	}
 	if !hasBot && x.seen[slackbot] != nil {
@@ -457,13 +474,16 @@ func (x *Export) userLines(u userRecord, emit func([]byte) error) error {
 	return emit(line)
 }
 
-// validator decodes lines and keeps nothing: the first pass.
-type validator struct{ n int }
+// validator checks lines as ingest.Decode would and keeps nothing: the
+// first pass.
+type validator struct {
+	n int
+	d ingest.Decoder
+}
 
 func (v *validator) emit(line []byte) error {
 	v.n++
-	_, err := ingest.Decode(line, v.n)
-	return err
+	return v.d.Check(line, v.n)
 }
 
 // detail is an ingest error without its line number: the caller names the
@@ -479,9 +499,81 @@ func detail(err error) string {
 	return err.Error()
 }
 
-func quote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
+// appendQuoted appends s as encoding/json writes a string, byte for byte
+// (lines without an event_id are keyed by their bytes, so they must not
+// change from one import to the next).
+func appendQuoted(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if !safeJSON[s[i]] {
+			b, _ := json.Marshal(s)
+			return append(dst, b...)
+		}
+	}
+	return append(append(append(dst, '"'), s...), '"')
+}
+
+// appendQuotedBytes is appendQuoted of a []byte.
+func appendQuotedBytes(dst, s []byte) []byte {
+	for _, c := range s {
+		if !safeJSON[c] {
+			b, _ := json.Marshal(string(s))
+			return append(dst, b...)
+		}
+	}
+	return append(append(append(dst, '"'), s...), '"')
+}
+
+// safeJSON marks the bytes encoding/json writes into a string as they are:
+// printable ASCII but for the quote, the backslash and the HTML characters
+// it escapes.
+var safeJSON = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// isString reports whether v is a JSON string.
+func isString(v []byte) bool { return len(v) >= 2 && v[0] == '"' }
+
+// strIs reports whether the JSON value v is the string s.
+func strIs(v []byte, s string) bool {
+	if isString(v) && bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1:len(v)-1]) == s
+	}
+	return str(v) == s
+}
+
+// appendTS appends ts in Slack's form: raw's text when raw (its JSON value)
+// already is that form, else ts formatted.
+func appendTS(dst []byte, ts backchannel.TS, raw []byte) []byte {
+	if len(raw) >= 2 && raw[0] == '"' && ingest.CanonicalTS(raw[1:len(raw)-1]) {
+		return append(dst, raw[1:len(raw)-1]...)
+	}
+	return ts.AppendTo(dst)
+}
+
+// parseTS parses a timestamp value, a JSON string or number: the canonical
+// "<seconds>.<6 digits>" string directly, anything else through
+// backchannel.ParseTS (which gives the same result for it).
+func parseTS(v []byte) (backchannel.TS, error) {
+	if len(v) >= 9 && v[0] == '"' && v[len(v)-1] == '"' {
+		s := v[1 : len(v)-1]
+		if n := len(s) - 7; n >= 1 && n <= 12 && s[n] == '.' {
+			var t int64
+			ok := true
+			for i, c := range s {
+				if i != n {
+					ok = ok && c >= '0' && c <= '9'
+					t = t*10 + int64(c-'0')
+				}
+			}
+			if ok {
+				return backchannel.TS(t), nil
+			}
+		}
+	}
+	return backchannel.ParseTS(rawText(v))
 }
 
 // rawText is a JSON string's text or a number's literal.

@@ -19,8 +19,11 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/backchannel/backchannel"
@@ -73,12 +76,6 @@ type Export struct {
 	convs []*conv
 	sum   Summary
 	ok    bool
-	// cur is where the walk is, for errors.
-	cur struct {
-		file  string
-		off   int64
-		index int
-	}
 }
 
 // span is when a user was first and last seen in the export.
@@ -156,30 +153,77 @@ func (x *Export) Check(ctx context.Context) (Summary, error) {
 	if err := x.readDirectory(b); err != nil {
 		return Summary{}, err
 	}
-	v := &validator{}
-	w := &walker{x: x, emit: v.emit, check: true}
 	total := x.dayFiles()
-	done, msgs := 0, 0
+	if err := x.checkConvs(ctx, b, total); err != nil {
+		return Summary{}, err
+	}
 	for _, c := range x.convs {
-		if err := w.conv(ctx, b, c, func(n int) {
-			done++
-			msgs += n
-			x.progress(Progress{Phase: "checking", Files: done, TotalFiles: total, Messages: msgs})
-		}); err != nil {
-			return Summary{}, x.located(b, err)
-		}
 		x.sum.Messages += c.messages
 		x.sum.First = minTS(x.sum.First, c.first, backchannel.TS(int64(c.rec.Created)*1_000_000))
 		x.sum.Last = max(x.sum.Last, c.last, backchannel.TS(int64(c.rec.Created)*1_000_000))
 	}
 	x.sum.Files = total
 	// The directory lines depend on what the walk learnt; check them too.
-	x.cur.file = ""
+	v := &validator{}
 	if err := x.directoryLines(v.emit); err != nil {
 		return Summary{}, err
 	}
 	x.ok = true
 	return x.sum, nil
+}
+
+// checkConvs walks every conversation in check mode, several at once (one
+// per CPU): conversations are independent until the directory lines, which
+// need every walker's users merged. The error reported is that of the first
+// conversation, in the export's order, that has one, as a walk in order
+// would report it; conversations after it are abandoned.
+func (x *Export) checkConvs(ctx context.Context, b *budget, totalFiles int) error {
+	var (
+		mu         sync.Mutex // guards the progress counts and the calls
+		done, msgs int
+		next       atomic.Int64
+		failed     atomic.Int64 // index of the first conversation that failed
+		errs       = make([]error, len(x.convs))
+		wg         sync.WaitGroup
+	)
+	failed.Store(int64(len(x.convs)))
+	fileDone := func(n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		msgs += n
+		x.progress(Progress{Phase: "checking", Files: done, TotalFiles: totalFiles, Messages: msgs})
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(x.convs)))
+	walkers := make([]*walker, workers)
+	for k := range walkers {
+		v := &validator{}
+		w := &walker{x: x, emit: v.emit, check: true, seen: map[string]*span{}}
+		walkers[k] = w
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= failed.Load() {
+					return
+				}
+				if err := w.conv(ctx, b, x.convs[i], fileDone); err != nil {
+					errs[i] = err
+					for f := failed.Load(); i < f && !failed.CompareAndSwap(f, i); f = failed.Load() {
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	for _, w := range walkers {
+		x.merge(w.seen)
+	}
+	return nil
 }
 
 func (x *Export) dayFiles() int {
@@ -200,8 +244,7 @@ func (x *Export) progress(p Progress) {
 // the day files to their conversations.
 func (x *Export) readDirectory(b *budget) error {
 	teams := map[string]int{}
-	err := x.readFile(b, "users.json", func(r io.Reader) error {
-		d := newDayReader(r)
+	err := x.readFile(b, "users.json", func(d *dayReader) error {
 		for i := 1; ; i++ {
 			raw, off, err := d.next()
 			if err == io.EOF {
@@ -242,8 +285,8 @@ func (x *Export) readDirectory(b *budget) error {
 			continue
 		}
 		i := 0
-		err := x.readFile(b, cf.file, func(r io.Reader) error {
-			return readArray(r, func(rec convRecord) error {
+		err := x.readFile(b, cf.file, func(d *dayReader) error {
+			return readArray(d, func(rec convRecord) error {
 				i++
 				if rec.ID == "" {
 					return errors.New("id: required")
@@ -286,8 +329,8 @@ func (x *Export) readDirectory(b *budget) error {
 	if x.has("integration_logs.json") {
 		// Installs and removals of integrations have no event (docs/import.md):
 		// the file is checked, not imported.
-		return x.readFile(b, "integration_logs.json", func(r io.Reader) error {
-			return readArray(r, func(map[string]any) error { return nil })
+		return x.readFile(b, "integration_logs.json", func(d *dayReader) error {
+			return readArray(d, func(map[string]any) error { return nil })
 		})
 	}
 	return nil
@@ -310,39 +353,50 @@ func (x *Export) has(name string) bool {
 	return false
 }
 
-// readFile opens name, passes it to fn and turns a posError into
-// "export: name:line:col: message".
-func (x *Export) readFile(b *budget, name string, fn func(io.Reader) error) error {
-	rc, err := x.src.open(name)
+// readFile opens name, passes it to fn as a dayReader and turns a posError
+// into "export: name:line:col: message".
+func (x *Export) readFile(b *budget, name string, fn func(*dayReader) error) error {
+	var opened []io.Closer
+	defer func() {
+		for _, c := range opened {
+			c.Close()
+		}
+	}()
+	open := func() (io.Reader, error) {
+		rc, err := x.src.open(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", x.name, err)
+		}
+		opened = append(opened, rc)
+		return b.reader(name, rc), nil
+	}
+	r, err := open()
 	if err != nil {
-		return fmt.Errorf("%s: %w", x.name, err)
+		return err
 	}
-	err = fn(b.reader(name, rc))
-	rc.Close()
-	if err == nil {
-		return nil
+	if err := fn(newDayReader(r, open)); err != nil {
+		return x.located(name, -1, err)
 	}
-	x.cur.file, x.cur.off = name, -1
-	return x.located(b, err)
+	return nil
 }
 
-// located prefixes err with the export, the current file and its
-// line:column.
-func (x *Export) located(b *budget, err error) error {
+// located prefixes err with the export, the file and the line:column of off
+// (of a posError's offset; none when off < 0).
+func (x *Export) located(file string, off int64, err error) error {
 	var le *locatedError
-	if errors.Is(err, ErrTooLarge) || x.cur.file == "" || errors.As(err, &le) {
+	if errors.Is(err, ErrTooLarge) || errors.As(err, &le) {
 		return err
 	}
 	var pe *posError
 	if errors.As(err, &pe) {
-		x.cur.off, err = pe.offset, errors.New(pe.msg)
+		off, err = pe.offset, errors.New(pe.msg)
 	}
-	where := x.cur.file
-	if x.cur.off >= 0 {
-		if rc, oerr := x.src.open(x.cur.file); oerr == nil {
-			l, c := lineCol(rc, x.cur.off)
+	where := file
+	if off >= 0 {
+		if rc, oerr := x.src.open(file); oerr == nil {
+			l, c := lineCol(rc, off)
 			rc.Close()
-			where = fmt.Sprintf("%s:%d:%d", x.cur.file, l, c)
+			where = fmt.Sprintf("%s:%d:%d", file, l, c)
 		}
 	}
 	return &locatedError{fmt.Errorf("%s: %s: %w", x.name, where, err)}
@@ -365,14 +419,25 @@ func minTS(ts ...backchannel.TS) backchannel.TS {
 }
 
 // see notes that user was active at ts.
-func (x *Export) see(user string, ts backchannel.TS) {
+func (w *walker) see(user string, ts backchannel.TS) {
 	if user == "" || ts <= 0 {
 		return
 	}
-	s := x.seen[user]
+	s := w.seen[user]
 	if s == nil {
-		x.seen[user] = &span{ts, ts}
+		w.seen[user] = &span{ts, ts}
 		return
 	}
 	s.first, s.last = min(s.first, ts), max(s.last, ts)
+}
+
+// merge adds the users seen by one walker to x.seen.
+func (x *Export) merge(seen map[string]*span) {
+	for u, s := range seen {
+		if t := x.seen[u]; t != nil {
+			t.first, t.last = min(t.first, s.first), max(t.last, s.last)
+		} else {
+			x.seen[u] = s
+		}
+	}
 }

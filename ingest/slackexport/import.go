@@ -31,7 +31,7 @@ func (x *Export) Lines(ctx context.Context, emit func(line []byte) error) error 
 			x.progress(Progress{Phase: "importing", Files: done, TotalFiles: total, Messages: msgs, TotalMessages: x.sum.Messages})
 		})
 		if err != nil {
-			return x.located(b, err)
+			return err
 		}
 	}
 	return nil
@@ -40,9 +40,10 @@ func (x *Export) Lines(ctx context.Context, emit func(line []byte) error) error 
 // Events is Lines decoded by ingest.Decode: the events Store.Apply takes.
 func (x *Export) Events(ctx context.Context, fn func(backchannel.Event) error) error {
 	n := 0
+	var d ingest.Decoder
 	return x.Lines(ctx, func(line []byte) error {
 		n++
-		ev, err := ingest.Decode(line, n)
+		ev, err := d.Decode(line, n)
 		if err != nil {
 			return fmt.Errorf("slackexport: generated an invalid event: %w", err)
 		}

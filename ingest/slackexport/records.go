@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unicode/utf8"
 )
 
 // userRecord is what the importer reads of a users.json entry.
@@ -86,8 +87,7 @@ func (f *flexText) UnmarshalJSON(b []byte) error {
 
 // readArray streams a JSON array file, decoding each element into a fresh
 // T and passing it to fn; errors carry the element's offset.
-func readArray[T any](r io.Reader, fn func(T) error) error {
-	d := newDayReader(r)
+func readArray[T any](d *dayReader, fn func(T) error) error {
 	for i := 1; ; i++ {
 		raw, off, err := d.next()
 		if err == io.EOF {
@@ -109,12 +109,13 @@ func readArray[T any](r io.Reader, fn func(T) error) error {
 // messageInfo is what the importer reads of one exported message, found
 // without decoding the rest of it.
 type messageInfo struct {
-	typ, subtype, user, channel string
-	ts, editedTS                []byte // raw values
-	reactions, pinnedTo         []byte
-	pinnedInfo                  []byte
-	topic, purpose, name        []byte
-	oldName                     string
+	subtype, user        string
+	typ, channel         []byte // raw values
+	ts, editedTS         []byte
+	reactions, pinnedTo  []byte
+	pinnedInfo           []byte
+	topic, purpose, name []byte
+	oldName              string
 }
 
 func readMessage(raw []byte) messageInfo {
@@ -122,13 +123,13 @@ func readMessage(raw []byte) messageInfo {
 	topFields(raw, func(k, v []byte) {
 		switch string(k) {
 		case "type":
-			m.typ = str(v)
+			m.typ = v
 		case "subtype":
 			m.subtype = str(v)
 		case "user":
 			m.user = str(v)
 		case "channel":
-			m.channel = str(v)
+			m.channel = v
 		case "ts":
 			m.ts = v
 		case "edited":
@@ -162,4 +163,94 @@ func readMessage(raw []byte) messageInfo {
 type reaction struct {
 	Name  string   `json:"name"`
 	Users []string `json:"users"`
+}
+
+// parseReactions decodes a message's reactions (valid JSON) as
+// json.Unmarshal into []reaction would, appending to rs: by hand when every
+// entry has the usual shape — objects whose "name" is a string and "users"
+// an array of strings, with no escapes, no key twice and no other key that
+// encoding/json would match case-insensitively — and through
+// json.Unmarshal otherwise.
+func parseReactions(v []byte, rs []reaction) ([]reaction, error) {
+	if out, ok := fastReactions(v, rs); ok {
+		return out, nil
+	}
+	var out []reaction
+	err := json.Unmarshal(v, &out)
+	return out, err
+}
+
+func fastReactions(v []byte, rs []reaction) ([]reaction, bool) {
+	if len(v) == 0 || v[0] != '[' {
+		return nil, false
+	}
+	i := skipWS(v, 1)
+	if i < len(v) && v[i] == ']' {
+		return rs, true
+	}
+	for i < len(v) && v[i] == '{' {
+		end := skipValue(v, i)
+		r, ok := fastReaction(v[i:end])
+		if !ok {
+			return nil, false
+		}
+		rs = append(rs, r)
+		i = skipWS(v, end)
+		switch {
+		case i < len(v) && v[i] == ',':
+			i = skipWS(v, i+1)
+		case i < len(v) && v[i] == ']':
+			return rs, true
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+func fastReaction(obj []byte) (r reaction, ok bool) {
+	ok = true
+	var haveName, haveUsers bool
+	topFields(obj, func(k, v []byte) {
+		switch {
+		case !ok:
+		case string(k) == "name":
+			ok = !haveName && plainString(v)
+			if ok {
+				r.Name, haveName = string(v[1:len(v)-1]), true
+			}
+		case string(k) == "users":
+			ok = !haveUsers && len(v) > 0 && v[0] == '['
+			haveUsers = true
+			for i := skipWS(v, 1); ok && i < len(v) && v[i] != ']'; {
+				end := skipValue(v, i)
+				if ok = plainString(v[i:end]); ok {
+					r.Users = append(r.Users, string(v[i+1:end-1]))
+				}
+				if i = skipWS(v, end); i < len(v) && v[i] == ',' {
+					i = skipWS(v, i+1)
+				}
+			}
+		default:
+			// encoding/json matches keys case-insensitively, after
+			// unescaping, with Unicode folding.
+			ok = bytes.IndexByte(k, '\\') < 0 && isASCII(k) && !bytes.EqualFold(k, []byte("name")) && !bytes.EqualFold(k, []byte("users"))
+		}
+	})
+	return r, ok
+}
+
+// plainString reports whether v is a JSON string that json.Unmarshal would
+// return byte for byte: no escapes, valid UTF-8.
+func plainString(v []byte) bool {
+	return len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && bytes.IndexByte(v[1:len(v)-1], '\\') < 0 && utf8.Valid(v)
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

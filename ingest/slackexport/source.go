@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // DefaultMaxUncompressed bounds what an export may unpack to: far above any
@@ -50,8 +51,9 @@ func openSource(p string, max int64) (source, error) {
 // uncompressed limit, so an archive that lies about its sizes is stopped
 // while it is being read.
 type budget struct {
-	max, used int64
-	what      string
+	max  int64
+	used atomic.Int64 // readers of several files add to it at once
+	what string
 }
 
 func (b *budget) reader(name string, r io.Reader) io.Reader {
@@ -66,8 +68,7 @@ type countingReader struct {
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.b.used += int64(n)
-	if c.b.used > c.b.max {
+	if c.b.used.Add(int64(n)) > c.b.max {
 		return n, fmt.Errorf("%s: %w: more than %d bytes once unpacked (reading %s; raise --max-uncompressed to allow it)",
 			c.b.what, ErrTooLarge, c.b.max, c.name)
 	}
