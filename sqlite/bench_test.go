@@ -84,6 +84,28 @@ func BenchmarkApplyMessages(b *testing.B) {
 	}
 }
 
+// BenchmarkApplyStreams is BenchmarkApplyConcurrent from one goroutine:
+// the same four stretches of one channel in turn, so that the work per
+// event is deterministic (for instruction counts under callgrind).
+func BenchmarkApplyStreams(b *testing.B) {
+	const streams, size = 4, 2000
+	db := openTest(b)
+	defer db.Close()
+	benchChannels(b, db, 1)
+	batches := make([][]backchannel.Event, b.N)
+	for i := range batches {
+		batches[i] = benchMessages("C0", (i%streams)*1_000_000_000+(i/streams)*size, size)
+	}
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime(b)
+	for i := range batches {
+		if res, err := db.Apply(b.Context(), batches[i]); err != nil || res.Accepted != size {
+			b.Fatalf("Apply: %+v, %v", res, err)
+		}
+	}
+	reportRate(b, b.N*size, start, cpu0)
+}
+
 // BenchmarkHistoryPage measures a 100-message page: cold is SQLite alone
 // (cache disabled), warm is the read cache with Hi = now as the Slack layer
 // sends it.

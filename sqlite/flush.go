@@ -201,13 +201,24 @@ func (b *batch) loadReplies(ctx context.Context, parents []msgKey) (map[msgKey][
 	if len(parents) == 0 {
 		return out, nil
 	}
+	stored := b.stored(parents, kindReply, nil)
+	replies := false // does the batch hold a reply?
+	for _, r := range b.rows {
+		if r.parentTS != 0 {
+			replies = true
+			break
+		}
+	}
+	if len(stored) == 0 && !replies {
+		return out, nil // a batch of new top-level messages: nothing to read or match
+	}
 	want := make(map[msgKey]bool, len(parents))
 	for _, p := range parents {
 		want[p] = true
 	}
 	err := b.w.probe(ctx, `SELECT m.channel_id, m.parent_ts, m.ts, m.user_id FROM messages AS m INDEXED BY messages_replies
 		WHERE m.channel_id = ? AND m.parent_ts IN (SELECT value FROM json_each(?))
-		AND m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`, b.stored(parents, kindReply, nil), func(rows *sql.Rows) error {
+		AND m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`, stored, func(rows *sql.Rows) error {
 		var p msgKey
 		var x reply
 		if err := rows.Scan(&p.ch, &p.ts, &x.TS, &x.User); err != nil {
