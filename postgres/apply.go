@@ -320,7 +320,7 @@ func (b *batch) queueLocked(q *pgx.Batch) {
 // listed by seq), and counts the duplicates.
 func (b *batch) assignSeqs() error {
 	if len(b.blocks)*seqBlock < len(b.keys) {
-		return fmt.Errorf("prelude: got %d seq blocks for %d events", len(b.blocks), len(b.keys))
+		return fmt.Errorf("reserve: got %d seq blocks for %d events", len(b.blocks), len(b.keys))
 	}
 	j := 0
 	for i := range b.events {
@@ -377,9 +377,9 @@ func (b *batch) queueGapProbe(q *pgx.Batch) {
 	})
 }
 
-// logEvents COPYs the batch's new events into the log. Their keys were not
-// there when prelude read them; one logged since fails the COPY or makes it
-// wait (see apply).
+// logEvents COPYs the batch's new events into the log. A key logged already
+// (not read, or logged since the read) fails the COPY, one logged by a
+// transaction in flight makes it wait (see apply).
 func (b *batch) logEvents(ctx context.Context) error {
 	if b.res.Accepted == 0 {
 		return nil
