@@ -11,7 +11,7 @@ import (
 
 var _ backchannel.MessageActivityStore = (*DB)(nil)
 
-// messages.activity at ingest. prelude reads, under the batch's channel
+// messages.activity at ingest. queueLocked reads, under the batch's channel
 // locks, the bits the store holds for every (message, user) the batch's
 // events touch; rollup adds each new event's bits to an analytics.ActBatch;
 // apply's last round trip writes the bits that changed and increments the
@@ -31,8 +31,7 @@ func setsActBits(typ string) bool {
 }
 
 // queueActOld queues the read of the stored bits of every (message, user)
-// the batch's events may touch, duplicates included (they are few, and
-// which events are duplicates is known only after prelude).
+// the batch's events may touch, duplicates included (they are few).
 func (b *batch) queueActOld(q *pgx.Batch) {
 	if b.db.noActivity {
 		return

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -323,7 +324,7 @@ func (b *batch) queueLocked(q *pgx.Batch) {
 // listed by seq), and counts the duplicates.
 func (b *batch) assignSeqs() error {
 	if len(b.blocks)*seqBlock < len(b.keys) {
-		return fmt.Errorf("prelude: got %d seq blocks for %d events", len(b.blocks), len(b.keys))
+		return fmt.Errorf("reserve: got %d seq blocks for %d events", len(b.blocks), len(b.keys))
 	}
 	j := 0
 	for i := range b.events {
@@ -380,18 +381,26 @@ func (b *batch) queueGapProbe(q *pgx.Batch) {
 	})
 }
 
-// logEvents COPYs the batch's new events into the log. Their keys were not
-// there when prelude read them; one logged since fails the COPY or makes it
-// wait (see apply).
+// logEvents COPYs the batch's new events into the log. A key logged already
+// (not read, or logged since the read) fails the COPY, one logged by a
+// transaction in flight makes it wait (see apply).
 func (b *batch) logEvents(ctx context.Context) error {
 	if b.res.Accepted == 0 {
 		return nil
 	}
-	c := newCopyBuf(0)
+	// In key order: each key goes to a random place of the unique index,
+	// and sorted inserts descend through pages the previous one left in
+	// cache (about a quarter less time for the COPY's index inserts, which
+	// are most of it). Seqs keep batch order.
+	order := make([]int, 0, b.res.Accepted)
 	for i := range b.events {
-		if b.seq[i] == 0 {
-			continue
+		if b.seq[i] != 0 {
+			order = append(order, i)
 		}
+	}
+	slices.SortFunc(order, func(x, y int) int { return bytes.Compare(b.events[x].Key[:], b.events[y].Key[:]) })
+	c := newCopyBuf(0)
+	for _, i := range order {
 		ev := &b.events[i]
 		if c.rows == 0 {
 			c.b = slices.Grow(c.b, b.res.Accepted*(len(ev.Raw)+len(ev.Type)+100))
