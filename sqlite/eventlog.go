@@ -84,7 +84,7 @@ func (b *batch) keyOf(ctx context.Context, seq int64) ([]byte, error) {
 		return b.events[b.p.idx[seq-b.base-1]].Key[:], nil
 	}
 	var k []byte
-	if err := b.w.conn.QueryRowContext(ctx, `SELECT key FROM events WHERE seq = ?`, seq).Scan(&k); err != nil {
+	if err := b.w.queryRow(ctx, `SELECT key FROM events WHERE seq = ?`, seq).Scan(&k); err != nil {
 		return nil, fmt.Errorf("event %d of slot: %w", seq, err)
 	}
 	return k, nil
@@ -229,9 +229,9 @@ func (b *batch) resolve(ctx context.Context, key *[32]byte, seq int64) (dup bool
 	w := b.w
 	for slot := slotOf(key); ; slot++ { // wraps around: slots are any int64
 		var held sql.NullInt64
-		err := w.conn.QueryRowContext(ctx, `SELECT seq FROM event_keys WHERE slot = ?`, slot).Scan(&held)
+		err := w.queryRow(ctx, `SELECT seq FROM event_keys WHERE slot = ?`, slot).Scan(&held)
 		if errors.Is(err, sql.ErrNoRows) {
-			if _, err := w.conn.ExecContext(ctx, `INSERT INTO event_keys (slot, seq) VALUES (?, ?)`, slot, seq); err != nil {
+			if err := b.execOne(ctx, `INSERT INTO event_keys (slot, seq) VALUES (?, ?)`, slot, seq); err != nil {
 				return false, fmt.Errorf("claim event key: %w", err)
 			}
 			return false, nil

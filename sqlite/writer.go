@@ -213,6 +213,29 @@ func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// queryRow runs a one-row query through a statement prepared once per
+// writer connection (one per duplicate event otherwise, in resolve).
+func (w *writer) queryRow(ctx context.Context, query string, args ...any) *rowOrErr {
+	s, err := w.stmt(ctx, query)
+	if err != nil {
+		return &rowOrErr{err: err}
+	}
+	return &rowOrErr{row: s.QueryRowContext(ctx, args...)}
+}
+
+// rowOrErr is a *sql.Row or the error of preparing its statement.
+type rowOrErr struct {
+	row *sql.Row
+	err error
+}
+
+func (r *rowOrErr) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.row.Scan(dest...)
+}
+
 // commitGroup runs every request of the group in one transaction and
 // commits once. It reports whether the group committed; if so, it is
 // answered once the commit is durable (syncLoop), else at once. The cache is
@@ -297,7 +320,7 @@ func (w *writer) commitGroup(ctx context.Context, group []*writeReq) (committed 
 // is current.
 func (w *writer) checkForeignWrites(ctx context.Context) error {
 	var v int64
-	if err := w.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+	if err := w.queryRow(ctx, "PRAGMA data_version").Scan(&v); err != nil {
 		return fmt.Errorf("sqlite: data_version: %w", err)
 	}
 	if w.dataVersion != 0 && v != w.dataVersion {
