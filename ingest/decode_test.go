@@ -226,3 +226,18 @@ func TestDecodeErrors(t *testing.T) {
 		})
 	}
 }
+
+// A Doc's ts is the line's when it is canonical, else the formatted TS:
+// the same bytes either way.
+func TestDocTSIsCanonical(t *testing.T) {
+	for _, ts := range []string{`"1600000000.000100"`, `"001600000000.000100"`, `"1600000000.1"`, `"1600000000"`, `1600000000.000100`, `"0.000001"`, `"00.000001"`} {
+		ev, err := Decode([]byte(`{"type":"message","channel":"C1","user":"U1","ts":`+ts+`,"thread_ts":`+ts+`}`), 1)
+		if err != nil {
+			t.Fatalf("%s: %v", ts, err)
+		}
+		want := `{"type":"message","user":"U1","ts":"` + ev.TS.String() + `","thread_ts":"` + ev.TS.String() + `"}`
+		if string(ev.Doc) != want {
+			t.Errorf("%s: Doc %s, want %s", ts, ev.Doc, want)
+		}
+	}
+}

@@ -47,12 +47,12 @@ func message(r *fields, ev *backchannel.Event, doc []byte) {
 			}
 		case "ts":
 			ev.TS, hasTS = r.tsVal("ts", f.val), true
-			doc = appendTS(doc, "ts", ev.TS)
+			doc = appendTS(doc, "ts", ev.TS, f.val)
 			continue
 		case "thread_ts":
 			if !null {
 				ev.ThreadTS = r.tsVal("thread_ts", f.val)
-				doc = appendTS(doc, "thread_ts", ev.ThreadTS)
+				doc = appendTS(doc, "thread_ts", ev.ThreadTS, f.val)
 			}
 			continue
 		case "user":
@@ -157,15 +157,38 @@ func (r *fields) edited(v []byte) *backchannel.Edited {
 	return e
 }
 
-func appendTS(doc []byte, key string, ts backchannel.TS) []byte {
+// appendTS appends "key":"<ts>" to doc: raw, the value as written, when it
+// already is the canonical string form (as nearly every one is), else ts
+// formatted.
+func appendTS(doc []byte, key string, ts backchannel.TS, raw []byte) []byte {
 	if len(doc) > 1 {
 		doc = append(doc, ',')
 	}
 	doc = append(doc, '"')
 	doc = append(doc, key...)
-	doc = append(doc, `":"`...)
+	doc = append(doc, `":`...)
+	if len(raw) >= 2 && raw[0] == '"' && CanonicalTS(raw[1:len(raw)-1]) {
+		return append(doc, raw...)
+	}
+	doc = append(doc, '"')
 	doc = ts.AppendTo(doc)
 	return append(doc, '"')
+}
+
+// CanonicalTS reports whether s is a timestamp exactly as
+// backchannel.TS.String writes it: seconds without leading zeros, a dot,
+// six digits.
+func CanonicalTS(s []byte) bool {
+	n := len(s) - 7
+	if n < 1 || n > 12 || s[n] != '.' || s[0] == '0' && n > 1 {
+		return false
+	}
+	for i, c := range s {
+		if i != n && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func appendField(doc []byte, f *field) []byte {

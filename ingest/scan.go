@@ -327,6 +327,14 @@ func arrayElems(b []byte, i, depth int, each func([]byte) error) (n, end int, er
 // surrounding whitespace, nested at most 512 deep. Unlike encoding/json's
 // Valid it does not check UTF-8 (Decode does, per line).
 func ValidJSON(b []byte) bool {
+	end, ok := ValueEnd(b)
+	return ok && end == len(b)
+}
+
+// ValueEnd validates the JSON value at the start of b as ValidJSON does and
+// returns where it ends; ok is false when b does not start with one (also
+// when it is cut short).
+func ValueEnd(b []byte) (end int, ok bool) {
 	end, err := scanValue(b, 0, 0)
-	return err == nil && end == len(b)
+	return end, err == nil
 }

@@ -98,14 +98,19 @@ func (d *dayReader) fast() (raw []byte, off int64, ok bool, err error) {
 	if c != '{' {
 		return nil, 0, false, nil
 	}
-	end, err := d.objectEnd()
-	if err != nil || end < 0 {
-		return nil, 0, false, err
+	// Nearly always the element is whole in the buffer, and one scan both
+	// validates it and finds its end. Else its end is found first (reading
+	// more), then it is validated.
+	end, valid := ingest.ValueEnd(d.buf[d.pos:])
+	if end += d.pos; !valid {
+		if end, err = d.objectEnd(); err != nil || end < 0 {
+			return nil, 0, false, err
+		}
+		if !ingest.ValidJSON(d.buf[d.pos:end]) {
+			return nil, 0, false, nil
+		}
 	}
 	raw = d.buf[d.pos:end]
-	if !ingest.ValidJSON(raw) {
-		return nil, 0, false, nil
-	}
 	off = d.base + int64(d.pos)
 	d.pos, d.state = end, 2
 	d.n++

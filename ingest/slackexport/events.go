@@ -33,6 +33,7 @@ type walker struct {
 	hash    hash.Hash
 	buf     []byte // the line being built
 	id      []byte // the event_id being built
+	tss     []byte // the message's ts in Slack's form
 	reacts  []reaction
 	compact bytes.Buffer
 }
@@ -253,11 +254,11 @@ func (w *walker) message(c *conv, raw []byte) error {
 		line = append(append(append(line, `"channel":"`...), c.rec.ID...), `",`...)
 	}
 	line = append(append(append(line, `"event_id":"export:msg:`...), c.rec.ID...), ':')
-	line = ts.AppendTo(line)
+	line = appendTS(line, ts, m.ts)
 	if m.editedTS != nil {
 		// An edit seen in a later export replaces the message.
 		if ets, err := parseTS(m.editedTS); err == nil {
-			line = ets.AppendTo(append(line, ":edited:"...))
+			line = appendTS(append(line, ":edited:"...), ets, m.editedTS)
 		}
 	}
 	line = append(append(line, `",`...), raw[1:]...)
@@ -288,17 +289,19 @@ func (w *walker) reactions(c *conv, m *messageInfo, ts backchannel.TS) error {
 	if err != nil {
 		return fmt.Errorf("reactions: %w", err)
 	}
+	tss := appendTS(w.tss[:0], ts, m.ts)
+	w.tss = tss
 	for _, r := range rs {
 		for _, u := range r.Users {
 			id := append(append(append(w.id[:0], "export:react:"...), c.rec.ID...), ':')
-			id = append(append(append(append(ts.AppendTo(id), ':'), r.Name...), ':'), u...)
+			id = append(append(append(append(append(id, tss...), ':'), r.Name...), ':'), u...)
 			w.id = id
 			line := append(w.buf[:0], `{"type":"reaction_added","event_id":`...)
 			line = append(append(append(appendQuotedBytes(line, id), `,"channel":"`...), c.rec.ID...), `","ts":"`...)
-			line = append(ts.AppendTo(line), `","user":`...)
+			line = append(append(line, tss...), `","user":`...)
 			line = append(appendQuoted(line, u), `,"reaction":`...)
 			line = append(appendQuoted(line, r.Name), `,"event_ts":"`...)
-			line = append(ts.AppendTo(line), `"}`...)
+			line = append(append(line, tss...), `"}`...)
 			w.buf = line
 			if err := w.emit(line); err != nil {
 				return fmt.Errorf("reactions: %s", detail(err))
@@ -539,6 +542,15 @@ func strIs(v []byte, s string) bool {
 		return string(v[1:len(v)-1]) == s
 	}
 	return str(v) == s
+}
+
+// appendTS appends ts in Slack's form: raw's text when raw (its JSON value)
+// already is that form, else ts formatted.
+func appendTS(dst []byte, ts backchannel.TS, raw []byte) []byte {
+	if len(raw) >= 2 && raw[0] == '"' && ingest.CanonicalTS(raw[1:len(raw)-1]) {
+		return append(dst, raw[1:len(raw)-1]...)
+	}
+	return ts.AppendTo(dst)
 }
 
 // parseTS parses a timestamp value, a JSON string or number: the canonical
