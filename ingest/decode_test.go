@@ -223,6 +223,11 @@ func TestDecodeErrors(t *testing.T) {
 			if got := err.Error(); got != tc.want {
 				t.Errorf("Decode(%s)\n got  %s\n want %s", tc.line, got, tc.want)
 			}
+			var d Decoder
+			d.Check([]byte(msgLine), 6) // scratch from another line must not matter
+			if err := d.Check([]byte(tc.line), 7); err == nil || err.Error() != tc.want {
+				t.Errorf("Check(%s)\n got  %v\n want %s", tc.line, err, tc.want)
+			}
 		})
 	}
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -23,8 +24,15 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		ev, err := Decode(line, 1)
+		var d Decoder
+		if cerr := d.Check(line, 1); fmt.Sprint(cerr) != fmt.Sprint(err) {
+			t.Fatalf("Check says %v, Decode %v", cerr, err)
+		}
 		if err != nil {
 			return
+		}
+		if dev, err := d.Decode(line, 1); err != nil || dev.Key != ev.Key || !bytes.Equal(dev.Doc, ev.Doc) || !bytes.Equal(dev.Raw, ev.Raw) {
+			t.Fatalf("a Decoder after Check decodes differently: %v", err)
 		}
 		if ev.Type == "" || ev.Line != 1 || !bytes.Equal(ev.Raw, bytes.TrimSpace(line)) {
 			t.Fatalf("inconsistent event %+v", ev)

@@ -43,6 +43,21 @@ func (r *Reader) Line() int { return r.line }
 
 // Next returns the next event, or io.EOF after the last.
 func (r *Reader) Next() (backchannel.Event, error) {
+	r.d.check = false
+	return r.next()
+}
+
+// Check reads the next event and validates it exactly as Next would,
+// returning the same error, but builds nothing (Decoder.Check): how an
+// importer checks a whole input cheaply before applying any of it. It
+// returns io.EOF after the last event.
+func (r *Reader) Check() error {
+	r.d.check = true
+	_, err := r.next()
+	return err
+}
+
+func (r *Reader) next() (backchannel.Event, error) {
 	for {
 		line, err := r.readLine()
 		if err != nil {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -110,5 +111,27 @@ func TestDecodeAll(t *testing.T) {
 	evs, err = DecodeAll(strings.NewReader(""), 0)
 	if err != nil || len(evs) != 0 {
 		t.Errorf("empty body: %d, %v", len(evs), err)
+	}
+}
+
+// Check reports what Next reports, line for line, and after a bad line
+// carries on like Next.
+func TestReaderCheckIsNext(t *testing.T) {
+	in := "\uFEFF" + msgLine + "\n\n{\"type\":\"mesage\"}\r\n" + strings.Repeat("x", 100) + "\n" + msgLine
+	next, check := NewReader(strings.NewReader(in)), NewReader(strings.NewReader(in))
+	next.SetMaxLineBytes(64 + len(msgLine))
+	check.SetMaxLineBytes(64 + len(msgLine))
+	for i := 0; ; i++ {
+		_, nerr := next.Next()
+		cerr := check.Check()
+		if fmt.Sprint(nerr) != fmt.Sprint(cerr) || next.Line() != check.Line() {
+			t.Fatalf("event %d: Check %v at line %d, Next %v at line %d", i, cerr, check.Line(), nerr, next.Line())
+		}
+		if nerr == io.EOF {
+			if i != 4 {
+				t.Fatalf("%d results, want 4", i)
+			}
+			return
+		}
 	}
 }

@@ -123,7 +123,7 @@ func validate(open func() (io.ReadCloser, error), name string) (int, error) {
 	r := ingest.NewReader(rc)
 	n := 0
 	for {
-		_, err := r.Next()
+		err := r.Check()
 		if errors.Is(err, io.EOF) {
 			return n, nil
 		}
@@ -134,6 +134,8 @@ func validate(open func() (io.ReadCloser, error), name string) (int, error) {
 	}
 }
 
+// applyFile applies the events of a checked file in batches, decoding the
+// next batch while the store commits one.
 func applyFile(ctx context.Context, st backchannel.Store, open func() (io.ReadCloser, error), name string, prog *progress) (backchannel.ApplyResult, error) {
 	var total backchannel.ApplyResult
 	rc, err := open()
@@ -141,25 +143,52 @@ func applyFile(ctx context.Context, st backchannel.Store, open func() (io.ReadCl
 		return total, err
 	}
 	defer rc.Close()
-	r := ingest.NewReader(rc)
-	for {
-		batch, err := r.NextBatch(importBatch)
-		if len(batch) > 0 {
-			res, aerr := st.Apply(ctx, batch)
-			if aerr != nil {
-				return total, fmt.Errorf("%s: %w (%d events before this batch were imported; importing again is safe)", name, aerr, total.Accepted+total.Duplicates)
+	ctx, cancel := context.WithCancel(ctx)
+	type decoded struct {
+		batch []backchannel.Event
+		err   error
+	}
+	batches := make(chan decoded, 1)
+	defer func() { // stop the decoder before the file is closed
+		cancel()
+		for range batches {
+		}
+	}()
+	go func() {
+		defer close(batches)
+		r := ingest.NewReader(rc)
+		for {
+			batch, err := r.NextBatch(importBatch)
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			if len(batch) > 0 || err != nil {
+				select {
+				case batches <- decoded{batch, err}:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if err != nil || len(batch) == 0 {
+				return
+			}
+		}
+	}()
+	for d := range batches {
+		if len(d.batch) > 0 {
+			res, err := st.Apply(ctx, d.batch)
+			if err != nil {
+				return total, fmt.Errorf("%s: %w (%d events before this batch were imported; importing again is safe)", name, err, total.Accepted+total.Duplicates)
 			}
 			total.Accepted += res.Accepted
 			total.Duplicates += res.Duplicates
-			prog.add(len(batch))
+			prog.add(len(d.batch))
 		}
-		if errors.Is(err, io.EOF) {
-			return total, nil
-		}
-		if err != nil {
-			return total, fmt.Errorf("%s: %w", name, err)
+		if d.err != nil {
+			return total, fmt.Errorf("%s: %w", name, d.err)
 		}
 	}
+	return total, nil
 }
 
 func isDir(p string) bool {
