@@ -70,6 +70,25 @@ type decoder struct {
 	// is reused, and no key is computed.
 	check   bool
 	scratch []byte
+	ids     interner
+}
+
+// interner hands out one string per distinct ID (and event type) a decoder
+// sees, so the IDs of a stream's events do not each allocate their own.
+type interner map[string]string
+
+// maxInterned bounds an interner: beyond it, strings are allocated as usual.
+const maxInterned = 1 << 14
+
+func (in interner) get(b []byte) string {
+	if s, ok := in[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if in != nil && len(in) < maxInterned {
+		in[s] = s
+	}
+	return s
 }
 
 func (d *decoder) decode(line []byte, lineNo int) (backchannel.Event, error) {
@@ -85,7 +104,10 @@ func (d *decoder) decode(line []byte, lineNo int) (backchannel.Event, error) {
 	if k := duplicateKey(fs); k != nil {
 		return backchannel.Event{}, &backchannel.EventError{Line: lineNo, Field: string(k), Detail: "duplicate key"}
 	}
-	r := &fields{line: lineNo, fs: fs}
+	if d.ids == nil {
+		d.ids = interner{}
+	}
+	r := &fields{line: lineNo, fs: fs, ids: d.ids}
 	ev := backchannel.Event{Line: lineNo}
 	ev.Type = r.reqStr("type")
 	ev.ID = r.str("event_id")

@@ -356,6 +356,12 @@ func (x *Export) has(name string) bool {
 // readFile opens name, passes it to fn as a dayReader and turns a posError
 // into "export: name:line:col: message".
 func (x *Export) readFile(b *budget, name string, fn func(*dayReader) error) error {
+	return x.readFileBuf(b, name, nil, fn)
+}
+
+// readFileBuf is readFile reading through *buf, a buffer reused from file
+// to file (a walker reads thousands of day files).
+func (x *Export) readFileBuf(b *budget, name string, buf *[]byte, fn func(*dayReader) error) error {
 	var opened []io.Closer
 	defer func() {
 		for _, c := range opened {
@@ -374,7 +380,16 @@ func (x *Export) readFile(b *budget, name string, fn func(*dayReader) error) err
 	if err != nil {
 		return err
 	}
-	if err := fn(newDayReader(r, open)); err != nil {
+	d := newDayReader(r, open)
+	if buf != nil {
+		d.buf = (*buf)[:0]
+		defer func() {
+			if cap(d.buf) <= 1<<20 { // a huge element's buffer is not kept
+				*buf = d.buf[:0]
+			}
+		}()
+	}
+	if err := fn(d); err != nil {
 		return x.located(name, -1, err)
 	}
 	return nil
