@@ -37,7 +37,10 @@ type Options struct {
 	// TeamName names the workspace; exports do not record it (default: the
 	// export's file or folder name without ".zip").
 	TeamName string
-	// BatchSize is how many events one Store.Apply call takes (0: 5000).
+	// BatchSize is how many events one Store.Apply call takes (0: 20000).
+	// Bigger batches commit less often (SQLite rewrites the pages a commit
+	// dirtied, and the event keys are spread over all of them) but hold
+	// more in memory: two batches are in memory at a time.
 	BatchSize int
 	// Now and Settle decide which days are closed after the import: every
 	// day with data that ended Settle before Now (defaults: time.Now, 1h).
