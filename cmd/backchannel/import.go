@@ -151,7 +151,8 @@ func applyFile(ctx context.Context, st backchannel.Store, open func() (io.ReadCl
 		batch []backchannel.Event
 		err   error
 	}
-	batches := make(chan decoded) // the next batch waits, decoded, while one commits
+	// Unbuffered: the next batch waits, decoded, while one commits.
+	batches := make(chan decoded)
 	defer func() { // stop the decoder before the file is closed
 		cancel()
 		for range batches {
