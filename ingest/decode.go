@@ -66,10 +66,29 @@ func (d *Decoder) Check(line []byte, lineNo int) error {
 type decoder struct {
 	fs    []field
 	inner []field // a nested "message" object of Slack's message_changed
-	// check validates only: the raw copy and the Doc go to scratch, which
-	// is reused, and no key is computed.
+	// check validates only: nothing is copied out of scratch (where the Doc
+	// is built) and no key is computed.
 	check   bool
 	scratch []byte
+	ids     interner
+}
+
+// interner hands out one string per distinct ID (and event type) a decoder
+// sees, so the IDs of a stream's events do not each allocate their own.
+type interner map[string]string
+
+// maxInterned bounds an interner: beyond it, strings are allocated as usual.
+const maxInterned = 1 << 14
+
+func (in interner) get(b []byte) string {
+	if s, ok := in[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if in != nil && len(in) < maxInterned {
+		in[s] = s
+	}
+	return s
 }
 
 func (d *decoder) decode(line []byte, lineNo int) (backchannel.Event, error) {
@@ -85,7 +104,10 @@ func (d *decoder) decode(line []byte, lineNo int) (backchannel.Event, error) {
 	if k := duplicateKey(fs); k != nil {
 		return backchannel.Event{}, &backchannel.EventError{Line: lineNo, Field: string(k), Detail: "duplicate key"}
 	}
-	r := &fields{line: lineNo, fs: fs}
+	if d.ids == nil {
+		d.ids = interner{}
+	}
+	r := &fields{line: lineNo, fs: fs, ids: d.ids}
 	ev := backchannel.Event{Line: lineNo}
 	ev.Type = r.reqStr("type")
 	ev.ID = r.str("event_id")
@@ -93,32 +115,28 @@ func (d *decoder) decode(line []byte, lineNo int) (backchannel.Event, error) {
 	if r.err != nil {
 		return backchannel.Event{}, r.err
 	}
-	// The raw copy and a message's Doc share one allocation: the Doc is
-	// never longer than the line by more than the ts rewrites add.
-	buf := d.buffer(len(line))
-	copy(buf, line)
-	ev.Raw = buf[:len(line):len(line)]
-	d.dispatch(r, &ev, buf[len(line):len(line)])
+	// The Doc is built in scratch space; then the raw copy and the Doc
+	// share one allocation of exactly their size (check mode keeps neither).
+	if need := 2*len(line) + 64; cap(d.scratch) < need {
+		d.scratch = make([]byte, 0, need)
+	}
+	ev.Raw = line
+	d.dispatch(r, &ev, d.scratch[:0])
 	if r.err != nil {
 		return backchannel.Event{}, r.err
 	}
-	if !d.check {
-		ev.Key = key(ev.ID, ev.Raw)
+	if d.check {
+		return ev, nil
 	}
+	buf := make([]byte, len(line)+len(ev.Doc))
+	copy(buf, line)
+	ev.Raw = buf[:len(line):len(line)]
+	if ev.Doc != nil {
+		copy(buf[len(line):], ev.Doc)
+		ev.Doc = buf[len(line):]
+	}
+	ev.Key = key(ev.ID, ev.Raw)
 	return ev, nil
-}
-
-// buffer returns room for a line of n bytes and, after it, its Doc: a new
-// allocation the event keeps, or in check mode the reused scratch.
-func (d *decoder) buffer(n int) []byte {
-	size := 2*n + 64
-	if !d.check {
-		return make([]byte, n, size)
-	}
-	if cap(d.scratch) < size {
-		d.scratch = make([]byte, size)
-	}
-	return d.scratch[:n]
 }
 
 // key is the idempotency key: a repeated event_id, or an identical line

@@ -18,6 +18,7 @@ type fields struct {
 	prefix string // prepended to field names in errors ("message." for nested)
 	fs     []field
 	err    error
+	ids    interner // nil: IDs are not interned
 }
 
 func (r *fields) fail(name, format string, args ...any) {
@@ -46,6 +47,15 @@ func (r *fields) strVal(name string, v []byte) string {
 		r.fail(name, "must be a string, got %s", kindOf(v))
 	}
 	return s
+}
+
+// idStr is strVal for the values that repeat from event to event (IDs,
+// types): interned when the string has no escapes.
+func (r *fields) idStr(name string, v []byte) string {
+	if r.ids != nil && len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		return r.ids.get(v[1 : len(v)-1])
+	}
+	return r.strVal(name, v)
 }
 
 // unquote returns the string a validated JSON string value holds.
@@ -96,7 +106,7 @@ func (r *fields) reqStr(name string) string {
 		r.fail(name, "required")
 		return ""
 	}
-	s := r.strVal(name, v)
+	s := r.idStr(name, v)
 	if s == "" && r.err == nil {
 		r.fail(name, "must not be empty")
 	}

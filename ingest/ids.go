@@ -51,7 +51,7 @@ func (k idKind) want() string {
 
 // idVal validates an ID value.
 func (r *fields) idVal(name string, v []byte, k idKind) string {
-	s := r.strVal(name, v)
+	s := r.idStr(name, v)
 	if r.err == nil && !k.valid(s) {
 		r.fail(name, "invalid %s ID %q (want %s: an uppercase letter and then uppercase letters and digits)", k.what, s, k.want())
 	}

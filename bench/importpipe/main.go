@@ -53,6 +53,7 @@ func run(ctx context.Context, path, db string, storeOnly bool, batch int, prof s
 		}
 		st = s
 	}
+	var checked time.Duration // when the check pass ended
 	opt := slackexport.Options{BatchSize: batch}
 	var evs []backchannel.Event
 	if storeOnly {
@@ -97,6 +98,11 @@ func run(ctx context.Context, path, db string, storeOnly bool, batch int, prof s
 			}
 		}
 	} else {
+		opt.Progress = func(p slackexport.Progress) {
+			if p.Phase != "checking" && checked == 0 {
+				checked = time.Since(start)
+			}
+		}
 		res, err := slackexport.Import(ctx, st, path, opt)
 		if err != nil {
 			return err
@@ -104,8 +110,12 @@ func run(ctx context.Context, path, db string, storeOnly bool, batch int, prof s
 		msgs, events = res.Messages, res.Events
 	}
 	el := time.Since(start).Seconds()
-	fmt.Printf("%d messages, %d events in %.2f s: %.0f messages/s, %.0f events/s\n",
+	fmt.Printf("%d messages, %d events in %.2f s: %.0f messages/s, %.0f events/s",
 		msgs, events, el, float64(msgs)/el, float64(events)/el)
+	if checked > 0 {
+		fmt.Printf(" (check pass %.2f s)", checked.Seconds())
+	}
+	fmt.Println()
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/ingest"
+	"github.com/backchannel/backchannel/ingest/slackexport"
 )
 
 // importCmd loads an events NDJSON file (optionally gzipped, or stdin), or a
@@ -23,7 +24,9 @@ func (c *importCmd) Synopsis() string {
 	return "import a Slack export (.zip or folder) or events from FILE.ndjson[.gz] or - (stdin); idempotent"
 }
 
-const importBatch = 5000
+// importBatch is how many events of an NDJSON file one Store.Apply takes:
+// as many as a Slack export's (bigger batches commit less often).
+const importBatch = slackexport.DefaultBatchSize
 
 func (c *importCmd) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet(c.env, "import", "import [--db DSN] EXPORT.zip|EXPORT-FOLDER|FILE.ndjson[.gz]|-")
@@ -148,7 +151,8 @@ func applyFile(ctx context.Context, st backchannel.Store, open func() (io.ReadCl
 		batch []backchannel.Event
 		err   error
 	}
-	batches := make(chan decoded, 1)
+	// Unbuffered: the next batch waits, decoded, while one commits.
+	batches := make(chan decoded)
 	defer func() { // stop the decoder before the file is closed
 		cancel()
 		for range batches {

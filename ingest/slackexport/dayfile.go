@@ -194,7 +194,7 @@ func (d *dayReader) fill() (bool, error) {
 	if d.eof {
 		return false, d.rerr
 	}
-	if d.buf == nil {
+	if cap(d.buf) == 0 {
 		d.buf = make([]byte, 0, dayReaderBuffer)
 	}
 	if d.pos > 0 {

@@ -31,6 +31,7 @@ type walker struct {
 	stateTS backchannel.TS
 	member  map[string]bool
 	hash    hash.Hash
+	read    []byte // the day files' read buffer
 	buf     []byte // the line being built
 	id      []byte // the event_id being built
 	tss     []byte // the message's ts in Slack's form
@@ -62,7 +63,7 @@ func (w *walker) conv(ctx context.Context, b *budget, c *conv, fileDone func(mes
 			return err
 		}
 		n := 0
-		err := x.readFile(b, day, func(d *dayReader) error {
+		err := x.readFileBuf(b, day, &w.read, func(d *dayReader) error {
 			for i := 1; ; i++ {
 				raw, off, err := d.next()
 				if err == io.EOF {

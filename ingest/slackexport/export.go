@@ -37,7 +37,10 @@ type Options struct {
 	// TeamName names the workspace; exports do not record it (default: the
 	// export's file or folder name without ".zip").
 	TeamName string
-	// BatchSize is how many events one Store.Apply call takes (0: 5000).
+	// BatchSize is how many events one Store.Apply call takes (0: 20000).
+	// Bigger batches commit less often (SQLite rewrites the pages a commit
+	// dirtied, and the event keys are spread over all of them) but hold
+	// more in memory: two batches are in memory at a time.
 	BatchSize int
 	// Now and Settle decide which days are closed after the import: every
 	// day with data that ended Settle before Now (defaults: time.Now, 1h).
@@ -356,6 +359,12 @@ func (x *Export) has(name string) bool {
 // readFile opens name, passes it to fn as a dayReader and turns a posError
 // into "export: name:line:col: message".
 func (x *Export) readFile(b *budget, name string, fn func(*dayReader) error) error {
+	return x.readFileBuf(b, name, nil, fn)
+}
+
+// readFileBuf is readFile reading through *buf, a buffer reused from file
+// to file (a walker reads thousands of day files).
+func (x *Export) readFileBuf(b *budget, name string, buf *[]byte, fn func(*dayReader) error) error {
 	var opened []io.Closer
 	defer func() {
 		for _, c := range opened {
@@ -374,7 +383,16 @@ func (x *Export) readFile(b *budget, name string, fn func(*dayReader) error) err
 	if err != nil {
 		return err
 	}
-	if err := fn(newDayReader(r, open)); err != nil {
+	d := newDayReader(r, open)
+	if buf != nil {
+		d.buf = (*buf)[:0]
+		defer func() {
+			if cap(d.buf) <= 1<<20 { // a huge element's buffer is not kept
+				*buf = d.buf[:0]
+			}
+		}()
+	}
+	if err := fn(d); err != nil {
 		return x.located(name, -1, err)
 	}
 	return nil

@@ -67,6 +67,9 @@ type Result struct {
 	Elapsed   time.Duration
 }
 
+// DefaultBatchSize is Options.BatchSize's default.
+const DefaultBatchSize = 20000
+
 // Import checks the export at path, and only when it is sound applies its
 // events to st in batches (the next batch is decoded while one commits),
 // then closes the analytics days it covers that are past settle.
@@ -110,11 +113,13 @@ func Import(ctx context.Context, st backchannel.Store, path string, opt Options)
 func (x *Export) apply(ctx context.Context, st backchannel.Store, res *Result) error {
 	size := x.opt.BatchSize
 	if size <= 0 {
-		size = 5000
+		size = DefaultBatchSize
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []backchannel.Event, 1)
+	// Unbuffered: the next batch waits, built, while one commits — and
+	// no third one is held in memory.
+	batches := make(chan []backchannel.Event)
 	applied := make(chan error, 1)
 	go func() {
 		var err error
