@@ -186,20 +186,28 @@ func (b *batch) appendLog(ctx context.Context) error {
 // by one.
 func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, chunk []int, seq0 int64) error {
 	w := b.w
-	held := make(map[int64]int64, len(chunk))
+	type holder struct {
+		seq int64
+		key []byte // nil: an event of this batch, not logged yet
+	}
+	held := make(map[int64]holder, len(chunk))
 	args := make([]any, len(chunk))
 	for j, i := range chunk {
 		args[j] = slotOf(&events[i].Key)
 	}
-	q := `SELECT slot, seq FROM event_keys WHERE slot IN (?` + strings.Repeat(`,?`, len(chunk)-1) + `)`
+	// The holders' keys come along, so that a duplicate (a replay: every
+	// event of a chunk) is settled here instead of by two lookups each.
+	q := `SELECT k.slot, k.seq, e.key FROM event_keys AS k LEFT JOIN events AS e ON e.seq = k.seq
+		WHERE k.slot IN (?` + strings.Repeat(`,?`, len(chunk)-1) + `)`
 	s, err := w.stmt(ctx, q)
 	if err != nil {
 		return err
 	}
 	err = scanAll(ctx, s, args, func(rows *sql.Rows) error {
-		var slot, seq int64
-		err := rows.Scan(&slot, &seq)
-		held[slot] = seq
+		var slot int64
+		var h holder
+		err := rows.Scan(&slot, &h.seq, &h.key)
+		held[slot] = h
 		return err
 	})
 	if err != nil {
@@ -207,9 +215,18 @@ func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, ch
 	}
 	for j, i := range chunk {
 		seq := seq0 + int64(j) + 1
-		if held[args[j].(int64)] == seq {
+		h := held[args[j].(int64)]
+		if h.seq == seq {
 			b.seq[i] = seq
 			continue
+		}
+		if h.key == nil && h.seq != 0 {
+			if h.key, err = b.keyOf(ctx, h.seq); err != nil {
+				return err
+			}
+		}
+		if bytes.Equal(h.key, events[i].Key[:]) {
+			continue // a duplicate: its slot holds its key
 		}
 		dup, err := b.resolve(ctx, &events[i].Key, seq)
 		if err != nil {
