@@ -125,7 +125,7 @@ func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
 	}
 	for _, d := range closed {
 		err := db.execAlone(ctx, func(ctx context.Context, w *writer) error {
-			_, err := w.closeDay(ctx, d, true)
+			_, _, err := w.closeDay(ctx, d, true)
 			return err
 		})
 		if err != nil {
