@@ -2,8 +2,10 @@ package analytics
 
 import (
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // ChunkSize is how much of a stored file one row holds: files are stored and
@@ -25,13 +27,22 @@ type FileWriter struct {
 	err   error
 }
 
-// NewFileWriter starts a file that writes its gzip bytes to w.
-func NewFileWriter(w io.Writer) *FileWriter {
-	zw, err := gzip.NewWriterLevel(w, Level)
+// compressors keeps gzip writers (and line buffers) of closed files for
+// the next: a deflate compressor is large to allocate, and closing a
+// quiet day builds three small files.
+var compressors = sync.Pool{New: func() any {
+	zw, err := gzip.NewWriterLevel(nil, Level)
 	if err != nil {
 		panic(err) // Level is a valid constant
 	}
 	return &FileWriter{zw: zw, buf: make([]byte, 0, 64<<10)}
+}}
+
+// NewFileWriter starts a file that writes its gzip bytes to w.
+func NewFileWriter(w io.Writer) *FileWriter {
+	f := compressors.Get().(*FileWriter)
+	f.zw.Reset(w) // the same bytes as a new writer's (tested)
+	return f
 }
 
 // Append adds one line: add appends it (with its "\n") to the buffer it is
@@ -90,7 +101,7 @@ func (f *FileWriter) flush() {
 }
 
 // Close writes the rest and the gzip trailer. It does not close the
-// underlying writer.
+// underlying writer. The FileWriter may not be used after.
 func (f *FileWriter) Close() error {
 	f.flush()
 	if f.err != nil {
@@ -99,8 +110,13 @@ func (f *FileWriter) Close() error {
 	if err := f.zw.Close(); err != nil {
 		return fmt.Errorf("analytics: compress: %w", err)
 	}
+	f.zw.Reset(nil)
+	compressors.Put(&FileWriter{zw: f.zw, buf: f.buf[:0]})
+	f.zw, f.buf, f.err = nil, nil, errClosed
 	return nil
 }
+
+var errClosed = errors.New("analytics: file writer used after Close")
 
 // Chunker is an io.Writer that cuts what it is given into chunks of Size
 // bytes (the last may be shorter) and hands each to Store with its index

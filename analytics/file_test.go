@@ -135,6 +135,34 @@ func TestEncodedSameBytes(t *testing.T) {
 	}
 }
 
+// TestReusedCompressor: a file written after others (its compressor comes
+// from a closed file) has the bytes of the same file written first.
+func TestReusedCompressor(t *testing.T) {
+	write := func(rows []MemberRow) []byte {
+		var b bytes.Buffer
+		fw := NewFileWriter(&b)
+		for i := range rows {
+			if err := fw.Member(&rows[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := fw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := fw.Member(&rows[0]); err == nil {
+			t.Error("Member after Close: no error")
+		}
+		return b.Bytes()
+	}
+	first := write(memberRows(3000))
+	for range 3 {
+		write(memberRows(7000)[4000:])
+		if again := write(memberRows(3000)); !bytes.Equal(again, first) {
+			t.Fatalf("the same file again: %d bytes differ from the first %d", len(again), len(first))
+		}
+	}
+}
+
 func TestEmptyFileIsValidGzip(t *testing.T) {
 	chunks := writeFile(t, nil, ChunkSize)
 	zr, err := gzip.NewReader(bytes.NewReader(bytes.Join(chunks, nil)))

@@ -130,7 +130,7 @@ func (db *DB) DumpRollups(ctx context.Context) ([]string, error) {
 		`SELECT concat_ws(' ', 'distinct', channel_id, day, kind, user_id) FROM channel_day_users
 			ORDER BY day, channel_id COLLATE "C", kind, user_id COLLATE "C"`,
 		`SELECT concat_ws(' ', 'members', channel_id, day, members, guests) FROM channel_member_days
-			ORDER BY channel_id COLLATE "C", day`,
+			WHERE members <> 0 OR guests <> 0 ORDER BY channel_id COLLATE "C", day`,
 	} {
 		rows, err := db.pool.Query(ctx, q)
 		if err != nil {

@@ -79,7 +79,10 @@ func (ru *rollups) queueMemberships(q *pgx.Batch, events []backchannel.Event) {
 		return
 	}
 	m := ru.mem
-	q.Queue(`SELECT id, is_bot, is_guest FROM users WHERE id = ANY($1)`, users).Query(func(rows pgx.Rows) error {
+	// A join on the array, not "id = ANY($1)": a generic plan would test
+	// every row of users against every element.
+	q.Queue(`SELECT u.id, u.is_bot, u.is_guest FROM unnest($1::text[]) AS x(id) JOIN users AS u ON u.id = x.id`,
+		users).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var id string
 			var bot, guest bool
@@ -146,8 +149,8 @@ func (b *batch) countMembership(ev *backchannel.Event, seq int64) error {
 }
 
 // queueMembership queues the batch's member-count deltas: added to their
-// rows in key order, then the rows they bring to zero dropped, so the
-// table holds exactly the non-zero deltas (what a rebuild writes).
+// rows in key order. A row they bring to zero stays (it adds nothing;
+// rebuilds and DumpRollups leave zero rows out).
 func queueMembership(q *pgx.Batch, agg *analytics.Batch) {
 	keys := agg.SortedMembership()
 	if len(keys) == 0 {
@@ -164,8 +167,6 @@ func queueMembership(q *pgx.Batch, agg *analytics.Batch) {
 		ORDER BY u.ch COLLATE "C", u.d
 		ON CONFLICT (channel_id, day) DO UPDATE SET members = c.members + excluded.members, guests = c.guests + excluded.guests`,
 		chs, days, members, guests)
-	q.Queue(`DELETE FROM channel_member_days AS c USING unnest($1::text[], $2::integer[]) AS k(ch, d)
-		WHERE c.channel_id = k.ch AND c.day = k.d AND c.members = 0 AND c.guests = 0`, chs, days)
 }
 
 // rebuildMembership recomputes the member-count deltas of [from, to] from

@@ -125,7 +125,7 @@ func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
 	}
 	for _, d := range closed {
 		err := db.execAlone(ctx, func(ctx context.Context, w *writer) error {
-			_, err := w.closeDay(ctx, d, true)
+			_, _, err := w.closeDay(ctx, d, true)
 			return err
 		})
 		if err != nil {
@@ -209,7 +209,8 @@ func (db *DB) DumpRollups(ctx context.Context) ([]string, error) {
 		`SELECT 'member', user_id, day, messages, channel_messages, reactions, files, slack_calls, huddles, third_party_calls, searches, flags FROM member_days ORDER BY user_id, day`,
 		`SELECT 'channel', channel_id, day, messages, member_messages, reactions, viewers, posters, last_ts FROM channel_days ORDER BY channel_id, day`,
 		`SELECT 'distinct', channel_id, day, kind, user_id FROM channel_day_users ORDER BY day, channel_id, kind, user_id`,
-		`SELECT 'members', channel_id, day, members, guests FROM channel_member_days ORDER BY channel_id, day`,
+		`SELECT 'members', channel_id, day, members, guests FROM channel_member_days
+			WHERE members <> 0 OR guests <> 0 ORDER BY channel_id, day`,
 	} {
 		err := each(ctx, db.rdb, q, nil, func(rows *sql.Rows) error {
 			cols, err := rows.Columns()

@@ -122,15 +122,19 @@ func (q *chunkQueue) take() []queuedChunk {
 
 // The member file of a large organisation is most of the cost of closing
 // a day, and most of that is SQLite reading its rows. So its rows are read
-// in segments of about segRows users, in turn by the writer's connection
-// and by one connection of the read pool, each encoding its own segments'
-// lines; the writer's goroutine compresses and stores them in order. Two
+// in segments of about segRows users by two goroutines, each encoding the
+// lines of the segments it claims (in order, whichever is free): the
+// writer's, on its connection, which also compresses and stores the
+// segments in order, and a helper on a connection of the read pool. Two
 // busy goroutines, for the two cores of a small machine. The day's
 // transaction runs alone (execAlone) and holds the write lock, so the
-// reader sees exactly what the writer sees.
+// helper sees exactly what the writer sees.
 
 // segRows is about how many users a segment holds (a variable for tests).
 var segRows = 2048
+
+// segsAhead bounds the segments claimed and not yet compressed (memory).
+const segsAhead = 4
 
 // memberBounds lists the first user id of each segment of the users table
 // ("" for the first), every segRows users.
@@ -156,6 +160,51 @@ type segment struct {
 	lines int
 }
 
+// segments hands out the segments of a member file in order to the two
+// goroutines that read them; a claim takes one of segsAhead tokens, given
+// back when the segment is compressed.
+type segments struct {
+	bounds []string
+	mu     sync.Mutex
+	next   int
+	tokens chan struct{}
+	done   []chan segment // per segment, its lines once read
+	free   chan []byte    // buffers of compressed segments, for reuse
+}
+
+func newSegments(bounds []string) *segments {
+	s := &segments{bounds: bounds, tokens: make(chan struct{}, segsAhead), done: make([]chan segment, len(bounds)),
+		free: make(chan []byte, segsAhead)}
+	for range segsAhead {
+		s.tokens <- struct{}{}
+	}
+	for k := range s.done {
+		s.done[k] = make(chan segment, 1)
+	}
+	return s
+}
+
+// buffer returns a buffer for a segment's lines.
+func (s *segments) buffer() []byte {
+	select {
+	case b := <-s.free:
+		return b
+	default:
+		return nil
+	}
+}
+
+// claim takes the next segment; ok is false when none is left.
+func (s *segments) claim() (k int, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.next == len(s.bounds) {
+		return 0, false
+	}
+	s.next++
+	return s.next - 1, true
+}
+
 // membersParallel streams the member file, by user_id, read by the
 // writer's connection and one of the read pool (see segRows).
 func (fb *fileBuilder) membersParallel(ctx context.Context, w *writer, fw *analytics.FileWriter, store func() error) error {
@@ -173,29 +222,46 @@ func (fb *fileBuilder) membersParallel(ctx context.Context, w *writer, fw *analy
 	defer tx.Rollback()
 	rctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	defer wg.Wait() // the reader is done with its transaction before the rollback above
+	defer wg.Wait() // the helper is done with its transaction before the rollback above
 	defer cancel()
-	odd := make(chan segment, 1) // the reader's segments, in order
-	free := make(chan []byte, 1) // a reader's buffer back once compressed: it is at most one segment ahead
+	segs := newSegments(bounds)
 	errc := make(chan error, 1)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := fb.encodeSegments(rctx, tx, bounds, odd, free); err != nil {
+		if err := fb.helpSegments(rctx, tx, segs); err != nil {
 			errc <- err
 		}
 	}()
-	var own []byte
-	for k := range bounds {
+	for c := range bounds { // compress segment c once read, reading others meanwhile
 		var seg segment
-		if k%2 == 0 {
-			if seg, err = fb.encodeSegment(ctx, w.conn, bounds, k, own[:0]); err != nil {
-				return err
-			}
-			own = seg.b
-		} else {
+		for got := false; !got; {
 			select {
-			case seg = <-odd:
+			case seg = <-segs.done[c]:
+				got = true
+				continue
+			default:
+			}
+			select {
+			case seg = <-segs.done[c]:
+				got = true
+			case <-segs.tokens:
+				k, ok := segs.claim()
+				if !ok {
+					segs.tokens <- struct{}{}
+					select { // all claimed: wait for c
+					case seg = <-segs.done[c]:
+						got = true
+					case err := <-errc:
+						return err
+					}
+					continue
+				}
+				read, err := fb.encodeSegment(ctx, w.conn, bounds, k, segs.buffer())
+				if err != nil {
+					return err
+				}
+				segs.done[k] <- read
 			case err := <-errc:
 				return err
 			case <-ctx.Done():
@@ -205,9 +271,11 @@ func (fb *fileBuilder) membersParallel(ctx context.Context, w *writer, fw *analy
 		if err := fw.Encoded(seg.b, seg.lines); err != nil {
 			return err
 		}
-		if k%2 == 1 {
-			free <- seg.b[:0]
+		select {
+		case segs.free <- seg.b[:0]:
+		default:
 		}
+		segs.tokens <- struct{}{}
 		if err := store(); err != nil {
 			return err
 		}
@@ -215,25 +283,24 @@ func (fb *fileBuilder) membersParallel(ctx context.Context, w *writer, fw *analy
 	return nil
 }
 
-// encodeSegments reads and encodes the odd segments of the member file on
-// q, each once the one before was compressed.
-func (fb *fileBuilder) encodeSegments(ctx context.Context, q querier, bounds []string, out chan<- segment, free <-chan []byte) error {
-	var buf []byte
-	for k := 1; k < len(bounds); k += 2 {
-		if k > 1 {
-			select {
-			case buf = <-free:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+// helpSegments reads and encodes the segments it claims on q.
+func (fb *fileBuilder) helpSegments(ctx context.Context, q querier, segs *segments) error {
+	for {
+		select {
+		case <-segs.tokens:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		seg, err := fb.encodeSegment(ctx, q, bounds, k, buf)
+		k, ok := segs.claim()
+		if !ok {
+			return nil
+		}
+		seg, err := fb.encodeSegment(ctx, q, segs.bounds, k, segs.buffer())
 		if err != nil {
 			return err
 		}
-		out <- seg
+		segs.done[k] <- seg
 	}
-	return nil
 }
 
 // encodeSegment appends the lines of segment k of the member file to dst.

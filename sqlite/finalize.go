@@ -13,8 +13,15 @@ import (
 
 var _ backchannel.AnalyticsStore = (*DB)(nil)
 
-// FinalizeDays closes, one transaction each, every day from the first day
-// with data through through that is not closed yet.
+// closeLines bounds the work of one FinalizeDays transaction: it closes
+// days until their files hold this many lines, so the days of a small or
+// quiet history (an imported export) close many to a transaction and one
+// fsync, and a large organisation's one at a time.
+const closeLines = 100_000
+
+// FinalizeDays closes every day from the first day with data through
+// through that is not closed yet, in order, as many to a transaction as
+// closeLines allows.
 func (db *DB) FinalizeDays(ctx context.Context, through backchannel.Day) ([]backchannel.Day, error) {
 	st, err := db.AnalyticsStatus(ctx)
 	if err != nil || !st.HasData {
@@ -25,19 +32,27 @@ func (db *DB) FinalizeDays(ctx context.Context, through backchannel.Day) ([]back
 		return nil, err
 	}
 	var closed []backchannel.Day
-	for _, d := range open {
-		var did bool
+	for len(open) > 0 {
+		var did []backchannel.Day
+		n := 0
 		err := db.execAlone(ctx, func(ctx context.Context, w *writer) error {
-			var err error
-			did, err = w.closeDay(ctx, d, false)
-			return err
+			did, n = did[:0], 0
+			for lines := 0; n < len(open) && lines < closeLines; n++ {
+				ok, l, err := w.closeDay(ctx, open[n], false)
+				if err != nil {
+					return fmt.Errorf("%s: %w", open[n], err)
+				}
+				if ok {
+					did = append(did, open[n])
+				}
+				lines += l
+			}
+			return nil
 		})
 		if err != nil {
-			return closed, fmt.Errorf("sqlite: finalize %s: %w", d, err)
+			return closed, fmt.Errorf("sqlite: finalize %w", err)
 		}
-		if did {
-			closed = append(closed, d)
-		}
+		closed, open = append(closed, did...), open[n:]
 	}
 	return closed, nil
 }
@@ -69,50 +84,54 @@ func (db *DB) openDays(ctx context.Context, from, through backchannel.Day) ([]ba
 	return open, nil
 }
 
-// closeDay builds and stores d's three files and sets its watermark. A day
-// already closed is left alone unless rewrite (RebuildDays). It runs alone
-// in its transaction (execAlone), so the member file can be read on a
+// closeDay builds and stores d's three files and sets its watermark, and
+// says how many lines they hold. A day already closed is left alone unless
+// rewrite (RebuildDays). Its transaction runs alone (execAlone) and writes
+// nothing the files read before it, so the member file can be read on a
 // connection of the read pool too (membersParallel).
-func (w *writer) closeDay(ctx context.Context, d backchannel.Day, rewrite bool) (bool, error) {
+func (w *writer) closeDay(ctx context.Context, d backchannel.Day, rewrite bool) (closed bool, lines int, err error) {
 	var closedAt sql.NullInt64
-	err := w.conn.QueryRowContext(ctx, `SELECT closed_at FROM analytics_days WHERE day = ?`, int64(d)).Scan(&closedAt)
+	err = w.conn.QueryRowContext(ctx, `SELECT closed_at FROM analytics_days WHERE day = ?`, int64(d)).Scan(&closedAt)
 	if err != nil && err != sql.ErrNoRows {
-		return false, fmt.Errorf("read watermark: %w", err)
+		return false, 0, fmt.Errorf("read watermark: %w", err)
 	}
 	if closedAt.Valid != rewrite {
-		return false, nil // closed already, or (rewrite) never closed
+		return false, 0, nil // closed already, or (rewrite) never closed
 	}
 	if _, err := w.conn.ExecContext(ctx, `DELETE FROM analytics_files WHERE day = ?`, int64(d)); err != nil {
-		return false, fmt.Errorf("delete files: %w", err)
+		return false, 0, fmt.Errorf("delete files: %w", err)
 	}
 	fb, err := w.fileBuilder(ctx, d)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	for _, kind := range []string{backchannel.FileMember, backchannel.FilePublicChannel, backchannel.FileMetadata} {
-		if err := w.storeFile(ctx, d, kind, fb); err != nil {
-			return false, fmt.Errorf("%s file: %w", kind, err)
+		n, err := w.storeFile(ctx, d, kind, fb)
+		if err != nil {
+			return false, 0, fmt.Errorf("%s file: %w", kind, err)
 		}
+		lines += n
 	}
 	if rewrite {
-		return true, nil
+		return true, lines, nil
 	}
 	_, err = w.conn.ExecContext(ctx, `INSERT INTO analytics_days (day, events, closed_at) VALUES (?, 0, ?)
 		ON CONFLICT (day) DO UPDATE SET closed_at = excluded.closed_at`, int64(d), w.db.now().UnixMicro())
 	if err != nil {
-		return false, fmt.Errorf("set watermark: %w", err)
+		return false, 0, fmt.Errorf("set watermark: %w", err)
 	}
-	return true, nil
+	return true, lines, nil
 }
 
 // storeFile streams one file from SQL through the encoder and gzip into
-// chunk rows. The rows are read on this goroutine, which owns the
-// connection, while another encodes and compresses them (encodeRows); the
-// chunks they produce are stored on this one, between pages.
-func (w *writer) storeFile(ctx context.Context, d backchannel.Day, kind string, fb *fileBuilder) error {
+// chunk rows and says how many lines it holds. The rows are read on this
+// goroutine, which owns the connection, while another encodes and
+// compresses them (encodeRows); the chunks they produce are stored on this
+// one, between pages.
+func (w *writer) storeFile(ctx context.Context, d backchannel.Day, kind string, fb *fileBuilder) (int, error) {
 	ins, err := w.stmt(ctx, `INSERT INTO analytics_files (day, kind, chunk, data) VALUES (?, ?, ?, ?)`)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	out := &chunkQueue{}
 	ck := &analytics.Chunker{Size: analytics.ChunkSize, Store: func(i int, b []byte) error {
@@ -139,16 +158,17 @@ func (w *writer) storeFile(ctx context.Context, d backchannel.Day, kind string, 
 		err = fb.metadata(ctx, w.conn, fw, store)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	// The encoder goroutine has finished: the rest runs on this one.
+	lines := fw.Lines()
 	if err := fw.Close(); err != nil {
-		return err
+		return 0, err
 	}
 	if err := ck.Close(); err != nil {
-		return err
+		return 0, err
 	}
-	return store()
+	return lines, store()
 }
 
 // querier is a connection or a pool: files are built on the writer's

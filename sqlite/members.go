@@ -152,48 +152,18 @@ func (b *batch) countMembership(ev *backchannel.Event, seq int64) error {
 	return nil
 }
 
-// writeMembership adds the batch's member-count deltas to their rows and
-// drops the rows they bring to zero, so the table holds exactly the
-// non-zero deltas (what a rebuild writes).
+// writeMembership adds the batch's member-count deltas to their rows. A
+// row the deltas bring to zero stays (it adds nothing; rebuilds and
+// DumpRollups leave zero rows out).
 func (w *writer) writeMembership(ctx context.Context, agg *analytics.Batch) error {
 	keys := agg.SortedMembership()
-	var zero []analytics.ChannelKey
-	args := make([]any, 0, 4*min(len(keys), chunkRows))
-	for len(keys) > 0 {
-		n := chunkLen(len(keys))
-		args = args[:0]
-		for _, k := range keys[:n] {
-			d := agg.Membership[k]
-			args = append(args, k.Channel, int64(k.Day), d.Members, d.Guests)
-		}
-		s, err := w.valuesStmt(ctx, upsertMemberDeltas, `(?,?,?,?)`, upsertMemberDeltasTail+` RETURNING channel_id, day, members = 0 AND guests = 0`, n)
-		if err != nil {
-			return err
-		}
-		err = scanAll(ctx, s, args, func(rows *sql.Rows) error {
-			var k analytics.ChannelKey
-			var empty bool
-			if err := rows.Scan(&k.Channel, &k.Day, &empty); err != nil {
-				return err
-			}
-			if empty {
-				zero = append(zero, k)
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("analytics: channel member days: %w", err)
-		}
-		keys = keys[n:]
+	args := make([]any, 0, 4*len(keys))
+	for _, k := range keys {
+		d := agg.Membership[k]
+		args = append(args, k.Channel, int64(k.Day), d.Members, d.Guests)
 	}
-	for _, k := range zero {
-		s, err := w.stmt(ctx, `DELETE FROM channel_member_days WHERE channel_id = ? AND day = ?`)
-		if err != nil {
-			return err
-		}
-		if _, err := s.ExecContext(ctx, k.Channel, int64(k.Day)); err != nil {
-			return fmt.Errorf("analytics: drop a zero channel member day: %w", err)
-		}
+	if err := w.execRows(ctx, upsertMemberDeltas, `(?,?,?,?)`, upsertMemberDeltasTail, nil, 4, args); err != nil {
+		return fmt.Errorf("analytics: channel member days: %w", err)
 	}
 	return nil
 }
