@@ -242,21 +242,47 @@ func sortedDeltas(m map[ChannelKey]*MemberDelta) []ChannelKey {
 }
 
 // RebuildMembership recomputes member-count deltas of the days [from,
-// to] from the whole membership log, one pair at a time: AddPair counts a
-// pair's whole log (in (At, Seq) order) with its user's class into the
-// batch's Membership.
+// to] from the whole membership log into the batch's Membership: each
+// pair's whole log (in (At, Seq) order) counted with its user's class.
 type RebuildMembership struct {
 	From, To backchannel.Day
 	view     Memberships
+	classes  map[string]MemberClass // users who are not full members
+
+	cur Pair     // the pair Add is gathering
+	log []Change // its log so far
 }
 
-// NewRebuildMembership starts a rebuild of the days [from, to] into b.
-func NewRebuildMembership(b *Batch, from, to backchannel.Day) *RebuildMembership {
-	return &RebuildMembership{From: from, To: to, view: Memberships{deltas: b.Membership}}
+// NewRebuildMembership starts a rebuild of the days [from, to] into b;
+// classes holds the users who are not full members.
+func NewRebuildMembership(b *Batch, from, to backchannel.Day, classes map[string]MemberClass) *RebuildMembership {
+	return &RebuildMembership{From: from, To: to, view: Memberships{deltas: b.Membership}, classes: classes}
+}
+
+// Add takes the membership log one row at a time, ordered by pair, then
+// (At, Seq); Finish counts the last pair.
+func (r *RebuildMembership) Add(p Pair, c Change) {
+	if p != r.cur {
+		r.Finish()
+		r.cur = p
+	}
+	r.log = append(r.log, c)
+}
+
+// Finish counts the pair Add was gathering.
+func (r *RebuildMembership) Finish() {
+	if len(r.log) > 0 {
+		r.AddPair(r.cur, r.log)
+	}
+	r.log = r.log[:0]
 }
 
 // AddPair counts one pair's whole log with its user's class.
-func (r *RebuildMembership) AddPair(p Pair, log []Change, c MemberClass) {
+func (r *RebuildMembership) AddPair(p Pair, log []Change) {
+	c, ok := r.classes[p.User]
+	if !ok {
+		c = ClassFull
+	}
 	var steps []Step
 	for _, s := range Steps(log) {
 		if s.Day >= r.From && s.Day <= r.To {

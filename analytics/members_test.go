@@ -160,13 +160,9 @@ func TestMembershipsAgainstOracle(t *testing.T) {
 				}
 			}
 			rebuilt := NewBatch()
-			rb := NewRebuildMembership(rebuilt, -100, 100)
+			rb := NewRebuildMembership(rebuilt, -100, 100, storedClass)
 			for p, log := range stored {
-				c, ok := storedClass[p.User]
-				if !ok {
-					c = ClassFull
-				}
-				rb.AddPair(p, log, c)
+				rb.AddPair(p, log)
 			}
 			for k, d := range deltas {
 				if got := rebuilt.Membership[k]; !d.IsZero() && (got == nil || *got != *d) {

@@ -198,18 +198,7 @@ func (db *DB) rebuildMembership(ctx context.Context, from, to backchannel.Day) e
 			return fmt.Errorf("read user classes: %w", err)
 		}
 		agg := analytics.NewBatch()
-		rb := analytics.NewRebuildMembership(agg, from, to)
-		var cur analytics.Pair
-		var log []analytics.Change
-		add := func() {
-			if len(log) > 0 {
-				c, ok := classes[cur.User]
-				if !ok {
-					c = analytics.ClassFull
-				}
-				rb.AddPair(cur, log, c)
-			}
-		}
+		rb := analytics.NewRebuildMembership(agg, from, to, classes)
 		err = each(ctx, tx, `SELECT channel_id, user_id, at, seq, joined FROM membership_log ORDER BY channel_id, user_id, at, seq`, nil,
 			func(rows pgx.Rows) error {
 				var p analytics.Pair
@@ -217,17 +206,13 @@ func (db *DB) rebuildMembership(ctx context.Context, from, to backchannel.Day) e
 				if err := rows.Scan(&p.Channel, &p.User, &c.At, &c.Seq, &c.Joined); err != nil {
 					return err
 				}
-				if p != cur {
-					add()
-					cur, log = p, log[:0]
-				}
-				log = append(log, c)
+				rb.Add(p, c)
 				return nil
 			})
 		if err != nil {
 			return fmt.Errorf("replay membership log: %w", err)
 		}
-		add()
+		rb.Finish()
 		q := &pgx.Batch{}
 		queueMembership(q, agg)
 		if q.Len() == 0 {

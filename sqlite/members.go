@@ -186,18 +186,7 @@ func (w *writer) rebuildMembership(ctx context.Context, from, to backchannel.Day
 		return fmt.Errorf("read user classes: %w", err)
 	}
 	agg := analytics.NewBatch()
-	rb := analytics.NewRebuildMembership(agg, from, to)
-	var cur analytics.Pair
-	var log []analytics.Change
-	add := func() {
-		if len(log) > 0 {
-			c, ok := classes[cur.User]
-			if !ok {
-				c = analytics.ClassFull
-			}
-			rb.AddPair(cur, log, c)
-		}
-	}
+	rb := analytics.NewRebuildMembership(agg, from, to, classes)
 	err = each(ctx, w.conn, `SELECT channel_id, user_id, at, seq, joined FROM membership_log ORDER BY channel_id, user_id, at, seq`, nil,
 		func(rows *sql.Rows) error {
 			var p analytics.Pair
@@ -205,17 +194,13 @@ func (w *writer) rebuildMembership(ctx context.Context, from, to backchannel.Day
 			if err := rows.Scan(&p.Channel, &p.User, &c.At, &c.Seq, &c.Joined); err != nil {
 				return err
 			}
-			if p != cur {
-				add()
-				cur, log = p, log[:0]
-			}
-			log = append(log, c)
+			rb.Add(p, c)
 			return nil
 		})
 	if err != nil {
 		return fmt.Errorf("replay membership log: %w", err)
 	}
-	add()
+	rb.Finish()
 	return w.writeMembership(ctx, agg)
 }
 
