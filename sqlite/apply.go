@@ -50,6 +50,7 @@ type batch struct {
 	p      *prepared
 	base   int64
 	rows   map[msgKey]*msgRow
+	slab   []msgRow // rows are carved from here: one allocation per slabRows
 	now    int64
 
 	snaps     map[string]*snap // per channel: what may be stored (marks.go)
@@ -60,17 +61,30 @@ type batch struct {
 func (b *batch) row(k msgKey) *msgRow {
 	r := b.rows[k]
 	if r == nil {
-		r = &msgRow{key: k}
+		r = b.newRow()
+		r.key = k
 		b.rows[k] = r
 	}
 	return r
+}
+
+// slabRows is how many rows newRow allocates at once.
+const slabRows = 256
+
+// newRow returns a zero row from the batch's slab.
+func (b *batch) newRow() *msgRow {
+	if len(b.slab) == cap(b.slab) {
+		b.slab = make([]msgRow, 0, slabRows)
+	}
+	b.slab = b.slab[:len(b.slab)+1]
+	return &b.slab[len(b.slab)-1]
 }
 
 // apply stores one batch. It runs inside the request's savepoint; any error
 // rolls the savepoint back, so the batch is all or nothing.
 func (w *writer) apply(ctx context.Context, events []backchannel.Event, p *prepared, t *touched) (backchannel.ApplyResult, error) {
 	var res backchannel.ApplyResult
-	b := &batch{w: w, t: t, rows: make(map[msgKey]*msgRow), now: p.now, decorated: make(map[msgKey]bool)}
+	b := &batch{w: w, t: t, rows: make(map[msgKey]*msgRow, len(events)), now: p.now, decorated: make(map[msgKey]bool)}
 	if err := b.claimKeys(ctx, events, p); err != nil {
 		return res, err
 	}
@@ -80,7 +94,7 @@ func (w *writer) apply(ctx context.Context, events []backchannel.Event, p *prepa
 	if err := b.loadMarks(ctx, events); err != nil {
 		return backchannel.ApplyResult{}, err
 	}
-	if err := b.loadRows(ctx, eventKeys(b.seq, events), false); err != nil {
+	if err := b.loadRows(ctx, b.eventKeys(events), false); err != nil {
 		return backchannel.ApplyResult{}, err
 	}
 	if err := b.settleMessages(ctx); err != nil {
@@ -188,19 +202,18 @@ func isMessageEvent(typ string) bool {
 }
 
 // eventKeys lists the messages the new events refer to (and the thread
-// parents of replies), each once.
-func eventKeys(seq []int64, events []backchannel.Event) []msgKey {
+// parents of replies), each once, and gives each a placeholder row.
+func (b *batch) eventKeys(events []backchannel.Event) []msgKey {
 	var keys []msgKey
-	seen := make(map[msgKey]bool)
 	add := func(k msgKey) {
-		if !seen[k] {
-			seen[k] = true
+		if _, seen := b.rows[k]; !seen {
+			b.row(k)
 			keys = append(keys, k)
 		}
 	}
 	for i := range events {
 		ev := &events[i]
-		if seq[i] == 0 || !isMessageEvent(ev.Type) {
+		if b.seq[i] == 0 || !isMessageEvent(ev.Type) {
 			continue
 		}
 		add(msgKey{ev.ChannelID, ev.TS})
@@ -242,7 +255,7 @@ func (b *batch) loadRows(ctx context.Context, keys []msgKey, render bool) error 
 			r.doc = r.body
 		}
 		r.inDB, r.checked, r.render = true, true, render
-		b.rows[r.key] = &r
+		*b.row(r.key) = r
 		return nil
 	})
 	if err != nil {

@@ -7,12 +7,16 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/backchannel/backchannel/ingest/demo"
 	"github.com/backchannel/backchannel/server"
 	"github.com/backchannel/backchannel/slackapi"
 )
+
+// serveGCPercent is the server's GOGC unless the environment sets one.
+const serveGCPercent = 400
 
 // serveCmd runs the HTTP server.
 type serveCmd struct{ env *cliEnv }
@@ -45,6 +49,13 @@ func (c *serveCmd) Run(ctx context.Context, args []string) error {
 		return &usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", *logLevel)}
 	}
 	log := slog.New(slog.NewTextHandler(c.env.stderr, &slog.HandlerOptions{Level: level}))
+	if os.Getenv("GOGC") == "" {
+		// The server's live heap is small (caches, one group of batches
+		// in flight) and its allocation rate high under ingest: collecting
+		// at 5x the live heap instead of 2x cuts the GC's share of the
+		// CPU several times over for tens of MiB more (docs/BENCHMARKS.md).
+		debug.SetGCPercent(serveGCPercent)
+	}
 
 	st, err := openStore(ctx, *db, false)
 	if err != nil {
