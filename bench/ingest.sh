@@ -37,7 +37,7 @@ P0=$(pgcpu)
 "$W/ingestload" -url http://127.0.0.1:18082/ingest/events -token "$TOKEN" -c "${C:-4}" -batch "${BATCH:-2000}" -d "${DUR:-20s}" -events "${EVENTS:-3000000}"
 C1=$(cpu)
 P1=$(pgcpu)
-DB_EVENTS=$(sqlite3 "$DB" 'SELECT count(*) FROM events' 2>/dev/null || echo "")
+DB_EVENTS=$(sqlite3 "$DB" 'SELECT (SELECT count(*) FROM events) + (SELECT coalesce(sum(n), 0) FROM event_runs)' 2>/dev/null || echo "")
 if [[ -n "$DB_EVENTS" && "$DB_EVENTS" -gt 0 ]]; then
   echo "server CPU: $(( (C1 - C0) * 10 )) ms for $DB_EVENTS logged events: $(( (C1 - C0) * 10000000 / DB_EVENTS )) ns/event"
 else

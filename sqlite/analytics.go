@@ -147,11 +147,7 @@ func (w *writer) rebuild(ctx context.Context, from, to backchannel.Day) error {
 	ru := newRollups()
 	seen := map[msgKey]bool{} // messages met so far: only the first event of a (channel, ts) posts
 	n := 0
-	err := each(ctx, w.conn, `SELECT raw FROM events WHERE type IN (`+dayTypes()+`) ORDER BY seq`, nil, func(rows *sql.Rows) error {
-		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
-			return err
-		}
+	err := eachLogged(ctx, w.conn, analytics.DayTypes, func(raw []byte) error {
 		f, err := analytics.ParseFact(raw)
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 
@@ -26,7 +27,8 @@ type msgRow struct {
 	visible  bool
 	// keySeq is the row's holder: the log seq of the `message` event that
 	// wrote it when that event's key is not in event_keys (0: none), and
-	// holder its key (see settleMessages).
+	// holder its key (see settleMessages); stored together in
+	// messages.holder.
 	keySeq int64
 	holder []byte
 
@@ -51,6 +53,7 @@ type batch struct {
 	base   int64
 	rows   map[msgKey]*msgRow
 	slab   []msgRow // rows are carved from here: one allocation per slabRows
+	arena  []byte   // and their holder columns from here (holderOf)
 	now    int64
 
 	snaps     map[string]*snap // per channel: what may be stored (marks.go)
@@ -239,14 +242,21 @@ func (b *batch) loadRows(ctx context.Context, keys []msgKey, render bool) error 
 		return nil
 	}
 	err := b.w.probe(ctx, `SELECT m.channel_id, m.ts, m.thread_ts, coalesce(m.parent_ts, 0), m.user_id, m.subtype,
-		m.present, m.deleted, m.visible, m.edited_user, m.edited_ts, m.doc, m.body,
-		coalesce(m.key_seq, 0), (SELECT e.key FROM events AS e WHERE e.seq = m.key_seq)
+		m.present, m.deleted, m.visible, m.edited_user, m.edited_ts, m.doc, m.body, m.holder
 		FROM messages AS m WHERE m.channel_id = ? AND m.ts IN (SELECT value FROM json_each(?))`, keys, func(rows *sql.Rows) error {
 		var r msgRow
 		var eu, et sql.NullString
+		var holder []byte
 		if err := rows.Scan(&r.key.ch, &r.key.ts, &r.threadTS, &r.parentTS, &r.user, &r.subtype,
-			&r.present, &r.deleted, &r.visible, &eu, &et, &r.doc, &r.body, &r.keySeq, &r.holder); err != nil {
+			&r.present, &r.deleted, &r.visible, &eu, &et, &r.doc, &r.body, &holder); err != nil {
 			return err
+		}
+		switch len(holder) {
+		case 0:
+		case 8 + 32:
+			r.keySeq, r.holder = int64(binary.BigEndian.Uint64(holder)), holder[8:]
+		default:
+			return fmt.Errorf("message %s/%s: holder of %d bytes", r.key.ch, r.key.ts, len(holder))
 		}
 		if eu.Valid {
 			r.edited = &backchannel.Edited{User: eu.String, TS: et.String}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/backchannel/backchannel"
@@ -28,7 +29,8 @@ func slotOf(k *[32]byte) int64 { return int64(binary.BigEndian.Uint64(k[:8])) }
 func (b *batch) claimKeys(ctx context.Context, events []backchannel.Event, p *prepared) error {
 	w := b.w
 	if w.seq < 0 {
-		if err := w.conn.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&w.seq); err != nil {
+		var err error
+		if w.seq, err = w.lastSeq(ctx); err != nil {
 			return fmt.Errorf("read last event seq: %w", err)
 		}
 	}
@@ -83,16 +85,35 @@ func (b *batch) keyOf(ctx context.Context, seq int64) ([]byte, error) {
 	if seq > b.base && seq <= b.base+int64(len(b.p.idx)) {
 		return b.events[b.p.idx[seq-b.base-1]].Key[:], nil
 	}
+	return b.w.loggedKey(ctx, seq)
+}
+
+// loggedKey returns the key of the logged event seq, from events or from
+// its run in event_runs.
+func (w *writer) loggedKey(ctx context.Context, seq int64) ([]byte, error) {
 	var k []byte
-	if err := b.w.queryRow(ctx, `SELECT key FROM events WHERE seq = ?`, seq).Scan(&k); err != nil {
+	err := w.queryRow(ctx, `SELECT key FROM events WHERE seq = ?`, seq).Scan(&k)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = w.queryRow(ctx, `SELECT substr(keys, (?1 - first_seq) * 32 + 1, 32) FROM event_runs
+			WHERE first_seq = (SELECT max(first_seq) FROM event_runs WHERE first_seq <= ?1) AND ?1 < first_seq + n`, seq).Scan(&k)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("event %d of slot: %w", seq, err)
 	}
 	return k, nil
 }
 
+// lastSeq is the log's last seq (0 when empty).
+func (w *writer) lastSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := w.conn.QueryRowContext(ctx, `SELECT max(coalesce((SELECT max(seq) FROM events), 0),
+		coalesce((SELECT first_seq + n - 1 FROM event_runs ORDER BY first_seq DESC LIMIT 1), 0))`).Scan(&seq)
+	return seq, err
+}
+
 // settleMessages decides, in batch order, the `message` events without
 // event_id, which claimed no slot. Such an event's key is stored with the
-// row it writes (messages.key_seq, the row's holder) instead of in
+// row it writes (messages.holder: its seq and key) instead of in
 // event_keys, since an identical line names the same (channel, ts). So:
 //
 //   - the row's holder has the same key: a duplicate;
@@ -155,8 +176,16 @@ func (b *batch) release(ctx context.Context, r *msgRow) error {
 	return nil
 }
 
-// appendLog inserts the new events into the log, in runs of consecutive seqs
-// (new events consecutive in p.idx) so that seq is computed rather than bound.
+// Bounds of one event_runs row: a rebuild reads a run whole.
+const (
+	maxRunEvents = 4096
+	maxRunBytes  = 1 << 20
+)
+
+// appendLog logs the new events, in runs of consecutive seqs (new events
+// consecutive in p.idx): `message` events without event_id (p.byRow) as
+// rows of event_runs, a row per stretch of them, and every other event as
+// a row of events, its seq computed rather than bound.
 func (b *batch) appendLog(ctx context.Context) error {
 	base, p := b.base, b.p
 	args := make([]any, 0, 1+chunkRows*5)
@@ -166,8 +195,15 @@ func (b *batch) appendLog(ctx context.Context) error {
 			continue
 		}
 		end := j + 1
-		for end < len(p.idx) && b.seq[p.idx[end]] != 0 {
+		for end < len(p.idx) && b.seq[p.idx[end]] != 0 && p.byRow[end] == p.byRow[j] {
 			end++
+		}
+		if p.byRow[j] {
+			if err := b.appendRuns(ctx, j, end); err != nil {
+				return err
+			}
+			j = end
+			continue
 		}
 		for j < end {
 			k := chunkLen(end - j)
@@ -177,6 +213,26 @@ func (b *batch) appendLog(ctx context.Context) error {
 			}
 			j += k
 		}
+	}
+	return nil
+}
+
+// appendRuns logs the idx entries j..end-1, all byRow and new, as rows of
+// event_runs of at most maxRunEvents events and about maxRunBytes.
+func (b *batch) appendRuns(ctx context.Context, j, end int) error {
+	p := b.p
+	for j < end {
+		first := p.runPos[j]
+		k := 1
+		for j+k < end && k < maxRunEvents && p.runOff[first+int32(k)]-p.runOff[first] < maxRunBytes {
+			k++
+		}
+		last := first + int32(k)
+		if err := b.execOne(ctx, `INSERT INTO event_runs (first_seq, n, ingested_at, keys, raw) VALUES (?, ?, ?, ?, ?)`,
+			b.base+int64(j)+1, k, p.now, p.runKeys[32*first:32*last], p.runRaw[p.runOff[first]:p.runOff[last]]); err != nil {
+			return fmt.Errorf("log message events: %w", err)
+		}
+		j += k
 	}
 	return nil
 }
@@ -267,4 +323,86 @@ func (b *batch) resolve(ctx context.Context, key *[32]byte, seq int64) (dup bool
 			return true, nil
 		}
 	}
+}
+
+// eachLogged calls fn with the raw line of every logged event whose type
+// is one of types, in seq order: the rows of events merged with the lines
+// of event_runs (all `message` events), which are read only when types
+// holds "message".
+func eachLogged(ctx context.Context, q querier, types []string, fn func(raw []byte) error) error {
+	list := "'" + strings.Join(types, "','") + "'"
+	logged, err := q.QueryContext(ctx, `SELECT seq, raw FROM events WHERE type IN (`+list+`) ORDER BY seq`)
+	if err != nil {
+		return err
+	}
+	defer logged.Close()
+	var runs *sql.Rows
+	if slices.Contains(types, backchannel.EvMessage) {
+		if runs, err = q.QueryContext(ctx, `SELECT first_seq, n, raw FROM event_runs ORDER BY first_seq`); err != nil {
+			return err
+		}
+		defer runs.Close()
+	}
+	// The current run: its lines from seq on, n of them left.
+	var run struct {
+		seq  int64
+		n    int64
+		raw  []byte
+		more bool
+	}
+	nextRun := func() error {
+		run.more = runs != nil && runs.Next()
+		if !run.more {
+			if runs != nil {
+				return runs.Err()
+			}
+			return nil
+		}
+		return runs.Scan(&run.seq, &run.n, &run.raw)
+	}
+	// emitRuns sends the run lines before seq (every one when seq < 0).
+	emitRuns := func(seq int64) error {
+		for run.more && (seq < 0 || run.seq < seq) {
+			if run.n == 0 {
+				if len(run.raw) != 0 {
+					return fmt.Errorf("event run before seq %d: %d bytes after its last line", run.seq, len(run.raw))
+				}
+				if err := nextRun(); err != nil {
+					return err
+				}
+				continue
+			}
+			size, w := binary.Uvarint(run.raw)
+			if w <= 0 || uint64(len(run.raw)-w) < size {
+				return fmt.Errorf("event run at seq %d: a malformed line", run.seq)
+			}
+			if err := fn(run.raw[w : w+int(size)]); err != nil {
+				return err
+			}
+			run.raw = run.raw[w+int(size):]
+			run.seq++
+			run.n--
+		}
+		return nil
+	}
+	if err := nextRun(); err != nil {
+		return err
+	}
+	for logged.Next() {
+		var seq int64
+		var raw []byte
+		if err := logged.Scan(&seq, &raw); err != nil {
+			return err
+		}
+		if err := emitRuns(seq); err != nil {
+			return err
+		}
+		if err := fn(raw); err != nil {
+			return err
+		}
+	}
+	if err := logged.Err(); err != nil {
+		return err
+	}
+	return emitRuns(-1)
 }

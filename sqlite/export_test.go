@@ -17,3 +17,12 @@ func ExecSQL(ctx context.Context, db *DB, query string) error {
 // SetSegmentRows sets how many users a segment of a member file built by
 // parallel readers holds (tests only: many segments from few users).
 func SetSegmentRows(n int) { segRows = n }
+
+// ExecArgs runs one statement with arguments on the writer's connection
+// (tests only).
+func ExecArgs(ctx context.Context, db *DB, query string, args ...any) error {
+	return db.exec(ctx, func(ctx context.Context, w *writer) error {
+		_, err := w.conn.ExecContext(ctx, query, args...)
+		return err
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"slices"
 
 	"github.com/backchannel/backchannel/internal/render"
@@ -95,11 +96,11 @@ func (b *batch) flush(ctx context.Context) error {
 // the columns that vary among rows of its shape.
 const (
 	upsertMessages = `INSERT INTO messages (channel_id, ts, thread_ts, parent_ts, user_id, subtype,
-		present, deleted, visible, edited_user, edited_ts, doc, body, key_seq)`
+		present, deleted, visible, edited_user, edited_ts, doc, body, holder)`
 	upsertMessagesTail = `ON CONFLICT (channel_id, ts) DO UPDATE SET thread_ts = excluded.thread_ts, parent_ts = excluded.parent_ts,
 		user_id = excluded.user_id, subtype = excluded.subtype, present = excluded.present, deleted = excluded.deleted,
 		visible = excluded.visible, edited_user = excluded.edited_user, edited_ts = excluded.edited_ts,
-		doc = excluded.doc, body = excluded.body, key_seq = excluded.key_seq`
+		doc = excluded.doc, body = excluded.body, holder = excluded.holder`
 )
 
 // rowShape is a kind of message row and its VALUES template.
@@ -128,7 +129,7 @@ func (b *batch) writeRows(ctx context.Context, rows []*msgRow, shape rowShape) e
 		}
 		args = args[:0]
 		for _, r := range rows[:n] {
-			args = appendRowArgs(args, r, shape)
+			args = b.appendRowArgs(args, r, shape)
 		}
 		if err := b.w.execRows(ctx, upsertMessages, shape.tmpl, upsertMessagesTail, []any{ch}, shape.per, args); err != nil {
 			return err
@@ -138,14 +139,14 @@ func (b *batch) writeRows(ctx context.Context, rows []*msgRow, shape rowShape) e
 	return nil
 }
 
-func appendRowArgs(args []any, r *msgRow, shape rowShape) []any {
+func (b *batch) appendRowArgs(args []any, r *msgRow, shape rowShape) []any {
 	var parent any
 	if r.parentTS != 0 {
 		parent = int64(r.parentTS)
 	}
-	var keySeq any
+	var keySeq any // the holder column: seq and key
 	if r.keySeq != 0 {
-		keySeq = r.keySeq
+		keySeq = b.holderOf(r)
 	}
 	switch shape {
 	case rowTop:
@@ -163,6 +164,17 @@ func appendRowArgs(args []any, r *msgRow, shape rowShape) []any {
 	}
 	return append(args, int64(r.key.ts), int64(r.threadTS), parent, r.user, r.subtype,
 		boolInt(r.present), boolInt(r.deleted), boolInt(r.visible), eu, et, doc, r.body, keySeq)
+}
+
+// holderOf encodes r's holder for messages.holder: its seq (8 bytes, big
+// endian) and key, carved from the batch's arena.
+func (b *batch) holderOf(r *msgRow) []byte {
+	if len(b.arena)+40 > cap(b.arena) {
+		b.arena = make([]byte, 0, 40*256)
+	}
+	n := len(b.arena)
+	b.arena = append(binary.BigEndian.AppendUint64(b.arena, uint64(r.keySeq)), r.holder...)
+	return b.arena[n : n+40 : n+40]
 }
 
 // loadDecorations reads the reactions (in order of first reaction) and pins

@@ -1,6 +1,10 @@
 package sqlite
 
-import "github.com/backchannel/backchannel"
+import (
+	"encoding/binary"
+
+	"github.com/backchannel/backchannel"
+)
 
 // prepared is the part of a batch's work that depends on the batch alone,
 // done by Apply on the caller's goroutine before the batch is queued: the
@@ -14,13 +18,23 @@ type prepared struct {
 	idx []int
 	// byRow marks the idx entries deduplicated through their message row
 	// rather than a slot of event_keys: `message` events without event_id
-	// (see settleMessages).
+	// (see settleMessages). They are logged in event_runs.
 	byRow []bool
 	// slots holds the event_keys slot of each idx entry, and logRows the
-	// five event-log arguments of each (key, type, event_ts, ingested_at,
-	// raw): boxed here so the writer only binds them.
+	// five event-log arguments of each entry not byRow (key, type,
+	// event_ts, ingested_at, raw; nil for byRow entries): boxed here so the
+	// writer only binds them.
 	slots   []any
 	logRows []any
+	// The byRow entries' log runs, built here so that the writer binds a
+	// slice: runKeys holds their keys and runRaw their lines (each after its
+	// length as a uvarint) in idx order; the byRow entry j is the runPos[j]-th
+	// of them and its line starts at runOff[runPos[j]] (runOff has one more
+	// entry: the end).
+	runKeys []byte
+	runRaw  []byte
+	runPos  []int32
+	runOff  []int32
 }
 
 func prepare(events []backchannel.Event, now int64) *prepared {
@@ -36,12 +50,37 @@ func prepare(events []backchannel.Event, now int64) *prepared {
 	p.slots = make([]any, len(p.idx))
 	p.byRow = make([]bool, len(p.idx))
 	p.logRows = make([]any, 0, 5*len(p.idx))
+	p.runPos = make([]int32, len(p.idx))
 	nowArg := any(now)
+	runs, size := 0, 0
 	for j, i := range p.idx {
 		ev := &events[i]
 		p.slots[j] = slotOf(&ev.Key)
 		p.byRow[j] = ev.Type == backchannel.EvMessage && ev.ID == ""
+		if p.byRow[j] {
+			p.logRows = append(p.logRows, nil, nil, nil, nil, nil)
+			runs++
+			size += len(ev.Raw) + binary.MaxVarintLen32
+			continue
+		}
 		p.logRows = append(p.logRows, ev.Key[:], ev.Type, int64(ev.EventTS), nowArg, ev.Raw)
 	}
+	if runs == 0 {
+		return p
+	}
+	p.runKeys = make([]byte, 0, 32*runs)
+	p.runRaw = make([]byte, 0, size)
+	p.runOff = make([]int32, 0, runs+1)
+	for j, i := range p.idx {
+		if !p.byRow[j] {
+			continue
+		}
+		ev := &events[i]
+		p.runPos[j] = int32(len(p.runOff))
+		p.runOff = append(p.runOff, int32(len(p.runRaw)))
+		p.runKeys = append(p.runKeys, ev.Key[:]...)
+		p.runRaw = append(binary.AppendUvarint(p.runRaw, uint64(len(ev.Raw))), ev.Raw...)
+	}
+	p.runOff = append(p.runOff, int32(len(p.runRaw)))
 	return p
 }

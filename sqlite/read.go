@@ -33,7 +33,7 @@ func (db *DB) Apply(ctx context.Context, events []backchannel.Event) (backchanne
 // Empty reports whether the event log is empty.
 func (db *DB) Empty(ctx context.Context) (bool, error) {
 	var any int
-	if err := db.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM events)`).Scan(&any); err != nil {
+	if err := db.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM event_runs)`).Scan(&any); err != nil {
 		return false, fmt.Errorf("sqlite: empty: %w", err)
 	}
 	return any == 0, nil

@@ -1,0 +1,111 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/sqlite"
+	"github.com/backchannel/backchannel/storetest"
+)
+
+func openPath(t *testing.T, path string) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(t.Context()); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	return db
+}
+
+func applyAll(t *testing.T, db *sqlite.DB, evs ...backchannel.Event) backchannel.ApplyResult {
+	t.Helper()
+	for i := range evs {
+		evs[i].Line = i + 1
+	}
+	res, err := db.Apply(t.Context(), evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func historyOf(t *testing.T, db *sqlite.DB, ch string) []string {
+	t.Helper()
+	p, err := db.History(t.Context(), backchannel.HistoryQuery{Channel: ch, Hi: backchannel.TS(1 << 62), Limit: 999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range p.Messages {
+		out = append(out, string(m))
+	}
+	return out
+}
+
+// TestEventRunsMigration takes a database in the layout before migration
+// 0006 (message lines as rows of events, a row's holder as key_seq)
+// through it: the lines stay duplicates, a replaced line sent again is
+// still one (A, B, A), history is unchanged, and seqs go on after the
+// old log's.
+func TestEventRunsMigration(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "test.db")
+	db := openPath(t, path)
+	a := storetest.Message("C1", "U1", storetest.TS(1), "first")
+	b := storetest.Message("C1", "U1", storetest.TS(2), "second")
+	applyAll(t, db, storetest.Channel("C1", backchannel.KindPublic))
+	if res := applyAll(t, db, a, b); res.Accepted != 2 {
+		t.Fatalf("apply: %+v", res)
+	}
+	before := historyOf(t, db, "C1")
+	// Back to the layout of 0005: the two lines (seqs 2 and 3) as rows of
+	// events, each row's holder as key_seq.
+	for i, ev := range []backchannel.Event{a, b} {
+		if err := sqlite.ExecArgs(ctx, db, `INSERT INTO events (seq, key, type, event_ts, ingested_at, raw) VALUES (?, ?, 'message', 0, 0, ?)`,
+			i+2, ev.Key[:], ev.Raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := sqlite.ExecArgs(ctx, db, `UPDATE messages SET key_seq = ? WHERE ts = ?`, i+2, int64(ev.TS)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sqlite.ExecSQL(ctx, db, `DROP TABLE event_runs; ALTER TABLE messages DROP COLUMN holder;
+		DELETE FROM schema_migrations WHERE version = 6`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = openPath(t, path)
+	defer db.Close()
+	if got := historyOf(t, db, "C1"); !slices.Equal(got, before) {
+		t.Fatalf("history after the migration:\n got %q\nwant %q", got, before)
+	}
+	if res := applyAll(t, db, a, b); res.Accepted != 0 || res.Duplicates != 2 {
+		t.Fatalf("the old lines again: %+v, want 2 duplicates", res)
+	}
+	a2 := storetest.Message("C1", "U2", storetest.TS(1), "first, replaced")
+	if res := applyAll(t, db, a2); res.Accepted != 1 {
+		t.Fatalf("a replacement of the first: %+v", res)
+	}
+	if res := applyAll(t, db, a); res.Accepted != 0 || res.Duplicates != 1 {
+		t.Fatalf("the replaced line again: %+v, want a duplicate", res)
+	}
+	// A new event gets the seq after the old log's last (3) and the
+	// replacement's (4): a collision would fail the insert.
+	c := storetest.Message("C1", "U1", storetest.TS(3), "third")
+	if res := applyAll(t, db, c); res.Accepted != 1 {
+		t.Fatalf("a new line: %+v", res)
+	}
+	if got := historyOf(t, db, "C1"); len(got) != 3 {
+		t.Fatalf("history: %d messages, want 3", len(got))
+	}
+	if res := applyAll(t, db, a2, c); res.Duplicates != 2 {
+		t.Fatalf("the new lines again: %+v, want 2 duplicates", res)
+	}
+}
