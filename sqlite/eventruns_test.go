@@ -1,8 +1,11 @@
 package sqlite_test
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/backchannel/backchannel"
@@ -107,5 +110,71 @@ func TestEventRunsMigration(t *testing.T) {
 	}
 	if res := applyAll(t, db, a2, c); res.Duplicates != 2 {
 		t.Fatalf("the new lines again: %+v, want 2 duplicates", res)
+	}
+}
+
+// TestLogOrder: the log reads back every accepted line once, in the order
+// accepted, whichever table holds it — plain messages (event_runs, split
+// into several runs by other events, duplicates and the run bounds) and
+// every other event (events).
+func TestLogOrder(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	defer db.Close()
+	applyAll(t, db, storetest.Channel("C1", backchannel.KindPublic), storetest.Channel("C2", backchannel.KindPublic))
+	var want []string
+	var batch []backchannel.Event
+	n := 0
+	for i := range 9000 {
+		var ev backchannel.Event
+		dup := false
+		switch {
+		case i%7 == 3:
+			ev = storetest.Reaction(true, "C1", storetest.TS(i-1), "U1", "tada", storetest.TS(i))
+		case i%11 == 5:
+			ev = storetest.Message("C2", "U2", storetest.TS(i), "with an id")
+			ev.ID = fmt.Sprintf("id-%d", i)
+			ev.Key = sha256.Sum256([]byte("id:" + ev.ID))
+		case i%13 == 0 && i > 0:
+			ev, dup = batch[len(batch)-1], true // a duplicate within the batch
+		default:
+			ev = storetest.Message("C1", "U1", storetest.TS(i), strings.Repeat("x", i%500))
+		}
+		batch = append(batch, ev)
+		if !dup {
+			want = append(want, string(ev.Raw))
+		}
+		if len(batch) == 3000 {
+			n += applyAll(t, db, batch...).Accepted
+			batch = nil
+		}
+	}
+	// One long stretch of plain messages: several runs, bounded by bytes
+	// (long lines) and by events (short ones).
+	for _, size := range []int{600, 10} {
+		batch = nil
+		for i := range 9000 {
+			ev := storetest.Message("C1", "U3", storetest.TS(100_000*size+i), strings.Repeat("y", size))
+			batch = append(batch, ev)
+			want = append(want, string(ev.Raw))
+		}
+		n += applyAll(t, db, batch...).Accepted
+	}
+	got, err := sqlite.LoggedLines(ctx, db, []string{backchannel.EvMessage, backchannel.EvReactionAdded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(want) || !slices.Equal(got, want) {
+		t.Fatalf("the log read back %d lines (%d accepted), want %d in order (equal: %v)", len(got), n, len(want), slices.Equal(got, want))
+	}
+	// Messages alone: only event_runs and the messages of events.
+	got, err = sqlite.LoggedLines(ctx, db, []string{backchannel.EvReactionAdded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range got {
+		if !strings.Contains(l, `"reaction_added"`) {
+			t.Fatalf("a line of another type: %s", l)
+		}
 	}
 }

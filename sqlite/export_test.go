@@ -26,3 +26,16 @@ func ExecArgs(ctx context.Context, db *DB, query string, args ...any) error {
 		return err
 	})
 }
+
+// LoggedLines lists the logged lines of the given types in seq order, as
+// RebuildDays reads them (tests only).
+func LoggedLines(ctx context.Context, db *DB, types []string) ([]string, error) {
+	var out []string
+	err := db.exec(ctx, func(ctx context.Context, w *writer) error {
+		return eachLogged(ctx, w.conn, types, func(raw []byte) error {
+			out = append(out, string(raw))
+			return nil
+		})
+	})
+	return out, err
+}
