@@ -103,7 +103,7 @@ func (h *ingestHandler) serve(r *http.Request) (backchannel.ApplyResult, *ingest
 			return none, eventError(ee)
 		}
 		h.log.Error("ingest apply", "err", err)
-		return none, &ingestError{status: http.StatusServiceUnavailable, Code: "store_error", Detail: "the batch was not stored; retry"}
+		return none, &ingestError{status: http.StatusServiceUnavailable, Code: "store_error", Detail: "the store failed; the batch may not have been stored: send it again (a retry is deduplicated)"}
 	}
 	return res, nil
 }

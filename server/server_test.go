@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/sqlite"
 )
 
@@ -86,5 +88,44 @@ func TestAPIMetrics(t *testing.T) {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+}
+
+// failingStore fails every Apply, as a store whose disk went away does.
+type failingStore struct{ *sqlite.DB }
+
+func (failingStore) Apply(context.Context, []backchannel.Event) (backchannel.ApplyResult, error) {
+	return backchannel.ApplyResult{}, errors.New("sqlite: sync WAL: input/output error")
+}
+
+// TestIngestStoreError: a store failure is a 503 whose body says the batch
+// may not have been stored and is safe to send again, not a 500.
+func TestIngestStoreError(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateToken(ctx, backchannel.Token{ID: "T1", Hash: backchannel.HashToken("xoxp-ingest"), UserID: "W1",
+		Scopes: []string{backchannel.ScopeIngest}}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(New(Config{Store: failingStore{db}, API: stubAPI{}}))
+	defer ts.Close()
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/ingest/events", strings.NewReader(`{"type":"channel","id":"C1","team_id":"T1","name":"general","kind":"public"}`+"\n"))
+	req.Header.Set("Authorization", "Bearer xoxp-ingest")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), `"error":"store_error"`) ||
+		!strings.Contains(string(b), "may not have been stored") || !strings.Contains(string(b), "deduplicated") {
+		t.Fatalf("POST /ingest/events on a failing store: %d %s", resp.StatusCode, b)
 	}
 }
