@@ -68,15 +68,7 @@ func TestCrossProcessReadYourWrites(t *testing.T) {
 	}
 	page := func(db *postgres.DB, caller string) []string {
 		t.Helper()
-		p, err := db.History(ctx, backchannel.HistoryQuery{Channel: "C1", Hi: backchannel.MaxTS, Limit: 10, Caller: caller})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, m := range p.Messages {
-			out = append(out, string(m))
-		}
-		return out
+		return storetest.PageTexts(ctx, t, db, backchannel.HistoryQuery{Channel: "C1", Hi: backchannel.MaxTS, Limit: 10, Caller: caller})
 	}
 	apply(a, storetest.Channel("C1", backchannel.KindPublic))
 	for i := 1; i <= 20; i++ {

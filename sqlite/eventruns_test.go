@@ -40,15 +40,7 @@ func applyAll(t *testing.T, db *sqlite.DB, evs ...backchannel.Event) backchannel
 
 func historyOf(t *testing.T, db *sqlite.DB, ch string) []string {
 	t.Helper()
-	p, err := db.History(t.Context(), backchannel.HistoryQuery{Channel: ch, Hi: backchannel.TS(1 << 62), Limit: 999})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, m := range p.Messages {
-		out = append(out, string(m))
-	}
-	return out
+	return storetest.PageTexts(t.Context(), t, db, backchannel.HistoryQuery{Channel: ch, Hi: backchannel.MaxTS, Limit: 999})
 }
 
 // TestEventRunsMigration takes a database in the layout before migration
