@@ -42,9 +42,22 @@ func (db *DB) FinalizeDays(ctx context.Context, through backchannel.Day) ([]back
 		done[backchannel.Day(d)] = true
 	}
 	var closed []backchannel.Day
+	// A second connection reads beside the closing transaction (see
+	// members); opened once the first day to close is found.
+	var second *pgx.Conn
+	defer func() {
+		if second != nil {
+			second.Close(context.WithoutCancel(ctx))
+		}
+	}()
 	for d := backchannel.Day(*first); d <= through; d++ {
 		if done[d] {
 			continue
+		}
+		if second == nil {
+			if second, err = pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy()); err != nil {
+				return closed, fmt.Errorf("postgres: finalize: second connection: %w", err)
+			}
 		}
 		var did bool
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
@@ -52,7 +65,7 @@ func (db *DB) FinalizeDays(ctx context.Context, through backchannel.Day) ([]back
 				return fmt.Errorf("lock: %w", err)
 			}
 			var err error
-			did, err = db.closeDay(ctx, tx, d, false)
+			did, err = db.closeDay(ctx, tx, second, d, false)
 			return err
 		})
 		if err != nil {
@@ -67,8 +80,10 @@ func (db *DB) FinalizeDays(ctx context.Context, through backchannel.Day) ([]back
 
 // closeDay builds and stores d's three files and sets its watermark; the
 // caller holds d's lock exclusively. A day already closed is left alone
-// unless rewrite (RebuildDays), which rewrites only closed days.
-func (db *DB) closeDay(ctx context.Context, tx pgx.Tx, d backchannel.Day, rewrite bool) (bool, error) {
+// unless rewrite (RebuildDays), which rewrites only closed days. second,
+// when not nil, is a connection with no transaction open that may read
+// committed rows beside tx (not tx's own writes: nil for a rebuild).
+func (db *DB) closeDay(ctx context.Context, tx pgx.Tx, second *pgx.Conn, d backchannel.Day, rewrite bool) (bool, error) {
 	var closedAt *int64
 	err := tx.QueryRow(ctx, `SELECT closed_at FROM analytics_days WHERE day = $1`, int32(d)).Scan(&closedAt)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -77,20 +92,14 @@ func (db *DB) closeDay(ctx context.Context, tx pgx.Tx, d backchannel.Day, rewrit
 	if (closedAt != nil) != rewrite {
 		return false, nil // closed already (by this or another process), or (rewrite) never closed
 	}
-	// The files' queries read whole tables through cursors: plan them for
-	// all their rows (hash joins, not nested loops) and sort in memory.
-	// The member file's two cursors must read their indexes in the file's
-	// order, whatever the statistics say (fresh tables have none): a sort
-	// is only the plan when there is no such index. JIT compiling costs
-	// more than these simple plans run for.
-	if _, err := tx.Exec(ctx, `SET LOCAL cursor_tuple_fraction = 1; SET LOCAL work_mem = '64MB';
-		SET LOCAL enable_sort = off; SET LOCAL jit = off`); err != nil {
+	if _, err := tx.Exec(ctx, fileSettings); err != nil {
 		return false, fmt.Errorf("settings: %w", err)
 	}
 	fb, err := newFileBuilder(ctx, tx, d)
 	if err != nil {
 		return false, err
 	}
+	fb.second = second
 	if fb.counts, err = memberCounts(ctx, tx, d); err != nil {
 		return false, err
 	}
@@ -182,12 +191,22 @@ func storeFile(ctx context.Context, tx pgx.Tx, d backchannel.Day, kind string, f
 	return nil
 }
 
+// fileSettings plan the files' queries, which read whole tables through
+// cursors: for all their rows (hash joins, not nested loops), sorting in
+// memory. The member file's cursors must read their indexes in the file's
+// order whatever the statistics say (fresh tables have none): a sort is
+// only the plan where there is no such index. JIT compiling costs more
+// than these simple plans run for.
+const fileSettings = `SET LOCAL cursor_tuple_fraction = 1; SET LOCAL work_mem = '64MB';
+	SET LOCAL enable_sort = off; SET LOCAL jit = off`
+
 // fileBuilder holds what every file of a day needs besides its rows.
 type fileBuilder struct {
 	day        backchannel.Day
 	enterprise string
 	teams      map[string]string   // id → name
 	counts     map[string][3]int64 // channel → members at the end of the day: total, full, guest
+	second     *pgx.Conn           // reads beside the transaction, or nil (closeDay)
 }
 
 // querier is a transaction or the pool.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/analytics"
@@ -14,9 +15,11 @@ import (
 // the users existing on the day, and the day's member_days rows. Each is
 // one table read through an index in that order (migration 0007), so
 // neither waits for a sort or a hash table: the first page arrives at
-// once and encoding runs alongside the rest of the read. Whether a member
-// not active on the day was active in any of the 13 days before it
-// (billable) is one primary-key probe per such member, a page at a time.
+// once and encoding runs alongside the rest of the read. When closing a
+// day (not rebuilding it) the day's rows are read on a second connection,
+// so by a second backend (readDaysBeside). Whether a member not active on
+// the day was active in any of the 13 days before it (billable) is one
+// primary-key probe per such member, a page at a time.
 
 type memberLine struct {
 	row       analytics.MemberRow
@@ -56,19 +59,20 @@ func (fb *fileBuilder) members(ctx context.Context, tx pgx.Tx, fw *analytics.Fil
 	if err != nil {
 		return err
 	}
-	days, err := declare(ctx, tx, "analytics_member_days", memberDaysQuery, []any{int32(fb.day)},
-		func(rows pgx.Rows, m *memberDay) error {
-			c := &m.counts
-			var flags int16
-			err := rows.Scan(&m.user, &c.Messages, &c.ChannelMessages, &c.Reactions, &c.Files, &c.SlackCalls,
-				&c.Huddles, &c.ThirdPartyCalls, &c.Searches, &flags)
-			c.Flags = analytics.Flags(flags)
-			return err
-		})
+	mg := &memberMerge{tx: tx, day: fb.day, users: users}
+	var stop func() error
+	if fb.second != nil {
+		mg.days, stop, err = readDaysBeside(ctx, tx, fb.second, fb.day)
+	} else {
+		var days *cursor[memberDay]
+		days, err = declare(ctx, tx, "analytics_member_days", memberDaysQuery, []any{int32(fb.day)}, scanMemberDay)
+		if days != nil {
+			mg.days, stop = days.next, func() error { return days.close(ctx) }
+		}
+	}
 	if err != nil {
 		return err
 	}
-	mg := &memberMerge{tx: tx, day: fb.day, users: users, days: days}
 	err = encodePages(ctx, mg.next, func(l *memberLine) error {
 		r := &l.row
 		r.EnterpriseID, r.Date = fb.enterprise, fb.day
@@ -78,22 +82,113 @@ func (fb *fileBuilder) members(ctx context.Context, tx pgx.Tx, fw *analytics.Fil
 		r.DateClaimed = l.created / 1_000_000
 		return fw.Member(r)
 	}, store)
+	if serr := stop(); err == nil {
+		err = serr
+	}
 	if err != nil {
 		return err
 	}
-	if err := users.close(ctx); err != nil {
-		return err
+	return users.close(ctx)
+}
+
+func scanMemberDay(rows pgx.Rows, m *memberDay) error {
+	c := &m.counts
+	var flags int16
+	err := rows.Scan(&m.user, &c.Messages, &c.ChannelMessages, &c.Reactions, &c.Files, &c.SlackCalls,
+		&c.Huddles, &c.ThirdPartyCalls, &c.Searches, &flags)
+	c.Flags = analytics.Flags(flags)
+	return err
+}
+
+// readDaysBeside reads the day's member_days rows on conn, in a read-only
+// transaction of tx's snapshot (pg_export_snapshot), so that a second
+// backend reads them while tx's reads the users, and a goroutine fetches
+// them a page ahead. The rows are what tx sees: tx has written nothing
+// yet, and no batch writes the day while its lock is held. stop reads the
+// rest and ends the transaction.
+func readDaysBeside(ctx context.Context, tx pgx.Tx, conn *pgx.Conn, d backchannel.Day) (
+	next func(context.Context) ([]memberDay, error), stop func() error, err error) {
+	var snap string
+	if err := tx.QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&snap); err != nil {
+		return nil, nil, fmt.Errorf("export snapshot: %w", err)
 	}
-	return days.close(ctx)
+	rtx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, nil, fmt.Errorf("second connection: %w", err)
+	}
+	c, err := func() (*cursor[memberDay], error) {
+		// A snapshot id is hex digits and dashes.
+		if _, err := rtx.Exec(ctx, `SET TRANSACTION SNAPSHOT '`+strings.ReplaceAll(snap, "'", "")+`'`); err != nil {
+			return nil, fmt.Errorf("import snapshot: %w", err)
+		}
+		if _, err := rtx.Exec(ctx, fileSettings); err != nil {
+			return nil, fmt.Errorf("settings: %w", err)
+		}
+		return declare(ctx, rtx, "analytics_member_days", memberDaysQuery, []any{int32(d)}, scanMemberDay)
+	}()
+	if err != nil {
+		rtx.Rollback(context.WithoutCancel(ctx))
+		return nil, nil, err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	pages := make(chan []memberDay, 1)
+	done := make(chan struct{})
+	var rerr error // set before done closes
+	go func() {
+		defer close(done)
+		defer close(pages)
+		for {
+			page, err := c.next(rctx)
+			if err != nil {
+				rerr = err
+				return
+			}
+			select {
+			case pages <- page:
+			case <-rctx.Done():
+				rerr = rctx.Err()
+				return
+			}
+			if len(page) == 0 {
+				return
+			}
+		}
+	}()
+	next = func(ctx context.Context) ([]memberDay, error) {
+		select {
+		case page, ok := <-pages:
+			if !ok {
+				<-done
+				return nil, rerr
+			}
+			return page, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	stop = func() error {
+		// Read what the merge left (rows of users after the last
+		// member): cancelling a fetch in flight would close conn.
+		for range pages {
+		}
+		<-done
+		cancel()
+		if err := rtx.Rollback(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("second connection: %w", err)
+		}
+		return nil
+	}
+	return next, stop, nil
 }
 
 // memberMerge joins the pages of users with the day's rows.
 type memberMerge struct {
-	tx      pgx.Tx
-	day     backchannel.Day
-	users   *cursor[memberLine]
-	days    *cursor[memberDay]
-	pending []memberDay // read from days, not merged yet
+	tx       pgx.Tx
+	day      backchannel.Day
+	users    *cursor[memberLine]
+	days     func(context.Context) ([]memberDay, error) // the next page, empty at the end
+	daysDone bool
+	pending  []memberDay // read from days, not merged yet
 }
 
 // next returns the next page of member lines, with their day's counters
@@ -113,12 +208,13 @@ func (mg *memberMerge) next(ctx context.Context) ([]memberLine, error) {
 			for len(mg.pending) > 0 && mg.pending[0].user < l.row.UserID {
 				mg.pending = mg.pending[1:]
 			}
-			if len(mg.pending) > 0 || mg.days.done {
+			if len(mg.pending) > 0 || mg.daysDone {
 				break
 			}
-			if mg.pending, err = mg.days.next(ctx); err != nil {
+			if mg.pending, err = mg.days(ctx); err != nil {
 				return nil, err
 			}
+			mg.daysDone = len(mg.pending) == 0
 		}
 		if len(mg.pending) > 0 && mg.pending[0].user == l.row.UserID {
 			l.row.Counts = mg.pending[0].counts
