@@ -195,8 +195,9 @@ func storeFile(ctx context.Context, tx pgx.Tx, d backchannel.Day, kind string, f
 // cursors: for all their rows (hash joins, not nested loops), sorting in
 // memory. The member file's cursors must read their indexes in the file's
 // order whatever the statistics say (fresh tables have none): a sort is
-// only the plan where there is no such index. JIT compiling costs more
-// than these simple plans run for.
+// only the plan where there is no such index. No JIT: compiling costs
+// more than these simple plans run for, and the cost of a plan that still
+// sorts (disabled, so raised) would always ask for it.
 const fileSettings = `SET LOCAL cursor_tuple_fraction = 1; SET LOCAL work_mem = '64MB';
 	SET LOCAL enable_sort = off; SET LOCAL jit = off`
 
