@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"net/url"
+	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/postgres"
 	"github.com/backchannel/backchannel/postgrestest"
+	"github.com/jackc/pgx/v5"
 )
 
 // benchDay is the day of the benchmarks' activity (2023-11-14).
@@ -141,14 +144,17 @@ func BenchmarkApplyActivity(b *testing.B) {
 // memberships (ten each) and 1,000,000 activity events: building,
 // compressing and storing its three files. Each round reopens the day
 // first. It reports gzip -1 of the same NDJSON bytes (the three files,
-// decompressed) measured in the same run.
+// decompressed) measured in the same run. BENCH_FINALIZE_SCHEMA keeps the
+// built organisation in that schema and reuses it.
 func BenchmarkFinalizeDay(b *testing.B) {
 	const users, channels, per, events = 100_000, 5_000, 10, 1_000_000
-	db := postgrestest.Open(b)
-	benchOrg(b, db, users, channels, per)
-	for i := 0; i < events; i += 10_000 {
-		if _, err := db.Apply(b.Context(), benchActivity(i, 10_000, users, channels)); err != nil {
-			b.Fatal(err)
+	db, built := benchFinalizeDB(b, events)
+	if !built {
+		benchOrg(b, db, users, channels, per)
+		for i := 0; i < events; i += 10_000 {
+			if _, err := db.Apply(b.Context(), benchActivity(i, 10_000, users, channels)); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	b.ResetTimer()
@@ -191,4 +197,51 @@ func BenchmarkFinalizeDay(b *testing.B) {
 		}
 		b.ReportMetric(float64(time.Since(t0).Milliseconds()), "gzip1-ms")
 	}
+}
+
+// benchFinalizeDB opens a store on a fresh schema or, with
+// BENCH_FINALIZE_SCHEMA set, on that schema (created if absent, kept
+// afterwards); built reports whether it holds the whole organisation and
+// day already (a build cut short is not reused: drop the schema).
+func benchFinalizeDB(b *testing.B, events int64) (db *postgres.DB, built bool) {
+	b.Helper()
+	schema := os.Getenv("BENCH_FINALIZE_SCHEMA")
+	if schema == "" {
+		return postgrestest.Open(b), false
+	}
+	base := os.Getenv(postgrestest.EnvURL)
+	if base == "" {
+		b.Skipf("%s not set", postgrestest.EnvURL)
+	}
+	admin, err := pgx.Connect(b.Context(), base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, err = admin.Exec(b.Context(), `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize())
+	admin.Close(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("options", "-csearch_path="+schema)
+	u.RawQuery = q.Encode()
+	if db, err = postgres.Open(b.Context(), u.String()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if err := db.Migrate(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	n, err := postgres.CountRows(b.Context(), db, `SELECT coalesce(sum(events), 0) FROM analytics_days`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n > 0 && n < events {
+		b.Fatalf("schema %s holds %d of the day's %d events: drop it", schema, n, events)
+	}
+	return db, n > 0
 }

@@ -42,9 +42,22 @@ func (db *DB) FinalizeDays(ctx context.Context, through backchannel.Day) ([]back
 		done[backchannel.Day(d)] = true
 	}
 	var closed []backchannel.Day
+	// A second connection reads beside the closing transaction (see
+	// members); opened once the first day to close is found.
+	var second *pgx.Conn
+	defer func() {
+		if second != nil {
+			second.Close(context.WithoutCancel(ctx))
+		}
+	}()
 	for d := backchannel.Day(*first); d <= through; d++ {
 		if done[d] {
 			continue
+		}
+		if second == nil {
+			if second, err = pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy()); err != nil {
+				return closed, fmt.Errorf("postgres: finalize: second connection: %w", err)
+			}
 		}
 		var did bool
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
@@ -52,7 +65,7 @@ func (db *DB) FinalizeDays(ctx context.Context, through backchannel.Day) ([]back
 				return fmt.Errorf("lock: %w", err)
 			}
 			var err error
-			did, err = db.closeDay(ctx, tx, d, false)
+			did, err = db.closeDay(ctx, tx, second, d, false)
 			return err
 		})
 		if err != nil {
@@ -67,8 +80,10 @@ func (db *DB) FinalizeDays(ctx context.Context, through backchannel.Day) ([]back
 
 // closeDay builds and stores d's three files and sets its watermark; the
 // caller holds d's lock exclusively. A day already closed is left alone
-// unless rewrite (RebuildDays), which rewrites only closed days.
-func (db *DB) closeDay(ctx context.Context, tx pgx.Tx, d backchannel.Day, rewrite bool) (bool, error) {
+// unless rewrite (RebuildDays), which rewrites only closed days. second,
+// when not nil, is a connection with no transaction open that may read
+// committed rows beside tx (not tx's own writes: nil for a rebuild).
+func (db *DB) closeDay(ctx context.Context, tx pgx.Tx, second *pgx.Conn, d backchannel.Day, rewrite bool) (bool, error) {
 	var closedAt *int64
 	err := tx.QueryRow(ctx, `SELECT closed_at FROM analytics_days WHERE day = $1`, int32(d)).Scan(&closedAt)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -77,15 +92,14 @@ func (db *DB) closeDay(ctx context.Context, tx pgx.Tx, d backchannel.Day, rewrit
 	if (closedAt != nil) != rewrite {
 		return false, nil // closed already (by this or another process), or (rewrite) never closed
 	}
-	// The files' queries read whole tables through cursors: plan them for
-	// all their rows (hash joins, not nested loops) and sort in memory.
-	if _, err := tx.Exec(ctx, `SET LOCAL cursor_tuple_fraction = 1; SET LOCAL work_mem = '64MB'`); err != nil {
+	if _, err := tx.Exec(ctx, fileSettings); err != nil {
 		return false, fmt.Errorf("settings: %w", err)
 	}
 	fb, err := newFileBuilder(ctx, tx, d)
 	if err != nil {
 		return false, err
 	}
+	fb.second = second
 	if fb.counts, err = memberCounts(ctx, tx, d); err != nil {
 		return false, err
 	}
@@ -177,12 +191,23 @@ func storeFile(ctx context.Context, tx pgx.Tx, d backchannel.Day, kind string, f
 	return nil
 }
 
+// fileSettings plan the files' queries, which read whole tables through
+// cursors: for all their rows (hash joins, not nested loops), sorting in
+// memory. The member file's cursors must read their indexes in the file's
+// order whatever the statistics say (fresh tables have none): a sort is
+// only the plan where there is no such index. No JIT: compiling costs
+// more than these simple plans run for, and the cost of a plan that still
+// sorts (disabled, so raised) would always ask for it.
+const fileSettings = `SET LOCAL cursor_tuple_fraction = 1; SET LOCAL work_mem = '64MB';
+	SET LOCAL enable_sort = off; SET LOCAL jit = off`
+
 // fileBuilder holds what every file of a day needs besides its rows.
 type fileBuilder struct {
 	day        backchannel.Day
 	enterprise string
 	teams      map[string]string   // id → name
 	counts     map[string][3]int64 // channel → members at the end of the day: total, full, guest
+	second     *pgx.Conn           // reads beside the transaction, or nil (closeDay)
 }
 
 // querier is a transaction or the pool.
@@ -225,40 +250,75 @@ func each(ctx context.Context, q querier, query string, args []any, scan func(pg
 // fetchRows is how many rows a file build reads per round trip.
 const fetchRows = 4096
 
-// eachFetched streams the rows of query through a cursor, fetchRows at a
-// time: a page is scanned into memory, then handed to use, which may write
-// on the same transaction (the chunks of the file being built) — a
+// cursor reads the rows of a query fetchRows at a time, a page scanned into
+// memory before the next round trip, so that the caller may write on the
+// same transaction between pages (the chunks of the file being built) — a
 // connection cannot write while a result is still being read. So neither
-// the rows nor the file are ever all in memory.
-func eachFetched[T any](ctx context.Context, tx pgx.Tx, query string, args []any, scan func(pgx.Rows, *T) error, use func(*T) error) error {
-	if _, err := tx.Exec(ctx, `DECLARE analytics_rows NO SCROLL CURSOR FOR `+query, args...); err != nil {
-		return fmt.Errorf("declare cursor: %w", err)
+// the rows nor the file are ever all in memory. Several cursors of one
+// transaction can be open at once, by different names.
+type cursor[T any] struct {
+	tx    pgx.Tx
+	name  string
+	fetch string
+	scan  func(pgx.Rows, *T) error
+	done  bool
+}
+
+func declare[T any](ctx context.Context, tx pgx.Tx, name, query string, args []any, scan func(pgx.Rows, *T) error) (*cursor[T], error) {
+	if _, err := tx.Exec(ctx, `DECLARE `+name+` NO SCROLL CURSOR FOR `+query, args...); err != nil {
+		return nil, fmt.Errorf("declare cursor: %w", err)
+	}
+	return &cursor[T]{tx: tx, name: name, fetch: fmt.Sprintf(`FETCH %d FROM %s`, fetchRows, name), scan: scan}, nil
+}
+
+// next returns the next page of rows, empty once every row was read.
+func (c *cursor[T]) next(ctx context.Context) ([]T, error) {
+	if c.done {
+		return nil, nil
 	}
 	page := make([]T, 0, fetchRows)
+	// The same FETCH text returns other columns for another query under
+	// the same cursor name: describe it each time instead of using a
+	// cached description.
+	err := each(ctx, c.tx, c.fetch, []any{pgx.QueryExecModeDescribeExec}, func(rows pgx.Rows) error {
+		page = append(page, *new(T))
+		return c.scan(rows, &page[len(page)-1])
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	c.done = len(page) < fetchRows
+	return page, nil
+}
+
+func (c *cursor[T]) close(ctx context.Context) error {
+	if _, err := c.tx.Exec(ctx, `CLOSE `+c.name); err != nil {
+		return fmt.Errorf("close cursor: %w", err)
+	}
+	return nil
+}
+
+// eachFetched streams the rows of query through a cursor to use, which may
+// write on the same transaction.
+func eachFetched[T any](ctx context.Context, tx pgx.Tx, query string, args []any, scan func(pgx.Rows, *T) error, use func(*T) error) error {
+	c, err := declare(ctx, tx, "analytics_rows", query, args, scan)
+	if err != nil {
+		return err
+	}
 	for {
-		page = page[:0]
-		// The same FETCH text returns other columns for another cursor:
-		// describe it each time instead of using a cached description.
-		err := each(ctx, tx, fmt.Sprintf(`FETCH %d FROM analytics_rows`, fetchRows), []any{pgx.QueryExecModeDescribeExec}, func(rows pgx.Rows) error {
-			page = append(page, *new(T))
-			return scan(rows, &page[len(page)-1])
-		})
+		page, err := c.next(ctx)
 		if err != nil {
-			return fmt.Errorf("fetch: %w", err)
+			return err
+		}
+		if len(page) == 0 {
+			return c.close(ctx)
 		}
 		for i := range page {
 			if err := use(&page[i]); err != nil {
 				return err
 			}
 		}
-		if len(page) < fetchRows {
-			break
-		}
 	}
-	if _, err := tx.Exec(ctx, `CLOSE analytics_rows`); err != nil {
-		return fmt.Errorf("close cursor: %w", err)
-	}
-	return nil
 }
 
 // chunkQueue holds the chunks the encoder produced and the transaction's
@@ -287,18 +347,26 @@ func (q *chunkQueue) take() []queuedChunk {
 	return l
 }
 
-// encodeFetched streams the rows of query through a cursor, fetchRows at a
-// time, like eachFetched, but hands them to use on another goroutine, so that encoding one
-// page overlaps fetching the next. Before each fetch, store writes what use
-// produced so far (the chunks of the file being built) on the same
-// transaction — a connection cannot write while a result is still being
-// read. At most two pages wait for use, so neither the rows nor the file
-// are ever all in memory. When it returns, use has returned for every row.
+// encodeFetched streams the rows of query through a cursor to use, like
+// eachFetched, but through encodePages.
 func encodeFetched[T any](ctx context.Context, tx pgx.Tx, query string, args []any, scan func(pgx.Rows, *T) error,
 	use func(*T) error, store func() error) error {
-	if _, err := tx.Exec(ctx, `DECLARE analytics_rows NO SCROLL CURSOR FOR `+query, args...); err != nil {
-		return fmt.Errorf("declare cursor: %w", err)
+	c, err := declare(ctx, tx, "analytics_rows", query, args, scan)
+	if err != nil {
+		return err
 	}
+	if err := encodePages(ctx, c.next, use, store); err != nil {
+		return err
+	}
+	return c.close(ctx)
+}
+
+// encodePages hands the pages next reads (until an empty one) to use on
+// another goroutine, so that encoding one page overlaps reading the next.
+// Before each read, store writes what use produced so far (the chunks of
+// the file being built) on the transaction next reads from. At most two
+// pages wait for use. When it returns, use has returned for every row.
+func encodePages[T any](ctx context.Context, next func(context.Context) ([]T, error), use func(*T) error, store func() error) error {
 	pages := make(chan []T, 1)
 	used := make(chan error, 1)
 	go func() {
@@ -306,44 +374,34 @@ func encodeFetched[T any](ctx context.Context, tx pgx.Tx, query string, args []a
 		for page := range pages {
 			for i := range page {
 				if err != nil {
-					break // drain: the fetching side stops at its next send
+					break // drain: the reading side stops at its next send
 				}
 				err = use(&page[i])
 			}
 		}
 		used <- err
 	}()
-	err := fetchPages(ctx, tx, pages, used, scan, store)
+	err := readPages(ctx, pages, used, next, store)
 	close(pages)
 	if uerr := <-used; err == nil {
 		err = uerr
 	}
-	if err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, `CLOSE analytics_rows`); err != nil {
-		return fmt.Errorf("close cursor: %w", err)
-	}
-	return nil
+	return err
 }
 
-// fetchPages fetches analytics_rows into pages until the cursor is done,
-// storing what the encoder produced before each fetch.
-func fetchPages[T any](ctx context.Context, tx pgx.Tx, pages chan<- []T, used <-chan error,
-	scan func(pgx.Rows, *T) error, store func() error) error {
+// readPages reads pages into pages until next returns an empty one,
+// storing what the encoder produced before each read.
+func readPages[T any](ctx context.Context, pages chan<- []T, used <-chan error, next func(context.Context) ([]T, error), store func() error) error {
 	for {
 		if err := store(); err != nil {
 			return err
 		}
-		page := make([]T, 0, fetchRows)
-		// The same FETCH text returns other columns for another cursor:
-		// describe it each time instead of using a cached description.
-		err := each(ctx, tx, fmt.Sprintf(`FETCH %d FROM analytics_rows`, fetchRows), []any{pgx.QueryExecModeDescribeExec}, func(rows pgx.Rows) error {
-			page = append(page, *new(T))
-			return scan(rows, &page[len(page)-1])
-		})
+		page, err := next(ctx)
 		if err != nil {
-			return fmt.Errorf("fetch: %w", err)
+			return err
+		}
+		if len(page) == 0 {
+			return nil
 		}
 		select {
 		case pages <- page:
@@ -352,64 +410,11 @@ func fetchPages[T any](ctx context.Context, tx pgx.Tx, pages chan<- []T, used <-
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if len(page) < fetchRows {
-			return nil
-		}
 	}
 }
 
 func dayStart(d backchannel.Day) int64 { return int64(d) * 86_400_000_000 }
 func dayEnd(d backchannel.Day) int64   { return dayStart(d + 1) }
-
-type memberLine struct {
-	row       analytics.MemberRow
-	guestType string
-	created   int64
-	flags     int16
-	active14  bool
-}
-
-// members streams the member file: every non-bot user existing on the day,
-// by user_id (byte order), with its member-day row and billable status.
-func (fb *fileBuilder) members(ctx context.Context, tx pgx.Tx, fw *analytics.FileWriter, store func() error) error {
-	// One pass over the 14 days' member_days rows (BRIN on day), grouped
-	// per user: the day's counters and whether the user was active in any
-	// of them, hash-joined to the users.
-	return encodeFetched(ctx, tx, `SELECT u.id, u.email, u.employee_number, u.is_guest, u.guest_type, u.created_at,
-		coalesce(a.messages, 0), coalesce(a.channel_messages, 0), coalesce(a.reactions, 0), coalesce(a.files, 0),
-		coalesce(a.slack_calls, 0), coalesce(a.huddles, 0), coalesce(a.third_party_calls, 0), coalesce(a.searches, 0),
-		coalesce(a.flags, 0::smallint), coalesce(a.active14, false)
-		FROM users AS u LEFT JOIN (SELECT user_id,
-				max(messages) FILTER (WHERE day = $1::integer) AS messages,
-				max(channel_messages) FILTER (WHERE day = $1::integer) AS channel_messages,
-				max(reactions) FILTER (WHERE day = $1::integer) AS reactions,
-				max(files) FILTER (WHERE day = $1::integer) AS files,
-				max(slack_calls) FILTER (WHERE day = $1::integer) AS slack_calls,
-				max(huddles) FILTER (WHERE day = $1::integer) AS huddles,
-				max(third_party_calls) FILTER (WHERE day = $1::integer) AS third_party_calls,
-				max(searches) FILTER (WHERE day = $1::integer) AS searches,
-				bit_or(flags) FILTER (WHERE day = $1::integer) AS flags,
-				bool_or(flags & 1 <> 0) AS active14
-			FROM member_days WHERE day BETWEEN $1::integer - 13 AND $1::integer GROUP BY user_id) AS a ON a.user_id = u.id
-		WHERE NOT u.is_bot AND u.created_at < $2::bigint AND (u.deleted_at IS NULL OR u.deleted_at >= $3::bigint)
-		ORDER BY u.id COLLATE "C"`, []any{int32(fb.day), dayEnd(fb.day), dayStart(fb.day)},
-		func(rows pgx.Rows, l *memberLine) error {
-			r, c := &l.row, &l.row.Counts
-			return rows.Scan(&r.UserID, &r.Email, &r.EmployeeNumber, &r.IsGuest, &l.guestType, &l.created,
-				&c.Messages, &c.ChannelMessages, &c.Reactions, &c.Files, &c.SlackCalls, &c.Huddles, &c.ThirdPartyCalls,
-				&c.Searches, &l.flags, &l.active14)
-		},
-		func(l *memberLine) error {
-			r := &l.row
-			r.EnterpriseID, r.Date = fb.enterprise, fb.day
-			r.Counts.Flags = analytics.Flags(l.flags)
-			// Fair billing: full members and multi-channel guests, active
-			// in the last 14 days.
-			r.Billable = l.active14 && !(r.IsGuest && l.guestType == "single_channel")
-			r.DateClaimed = l.created / 1_000_000
-			return fw.Member(r)
-		}, store)
-}
 
 // publicChannels selects the public channels that appear on a day ($1, its
 // end): created by then and not archived by then.

@@ -134,7 +134,7 @@ func (db *DB) rebuild(ctx context.Context, tx pgx.Tx, from, to backchannel.Day) 
 		return err
 	}
 	for d := from; d <= to; d++ {
-		if _, err := db.closeDay(ctx, tx, d, true); err != nil {
+		if _, err := db.closeDay(ctx, tx, nil, d, true); err != nil {
 			return fmt.Errorf("rewrite %s files: %w", d, err)
 		}
 	}
