@@ -134,6 +134,14 @@ func (b *ActBatch) Add(k ActKey, bits ActBits, p Person) {
 	e.bits |= bits
 }
 
+// Bits is what the batch set on k (0 if nothing).
+func (b *ActBatch) Bits(k ActKey) ActBits {
+	if e := b.entries[k]; e != nil {
+		return e.bits
+	}
+	return 0
+}
+
 // Empty reports whether the batch set no bits.
 func (b *ActBatch) Empty() bool { return len(b.order) == 0 }
 
@@ -167,11 +175,32 @@ type ActDeltas struct {
 }
 
 // Empty reports whether nothing changes.
-func (d *ActDeltas) Empty() bool { return len(d.Bits) == 0 }
+func (d *ActDeltas) Empty() bool { return len(d.Messages) == 0 }
 
 // Deltas computes the batch's changes given the bits the store holds (old;
 // a missing key is 0).
 func (b *ActBatch) Deltas(old map[ActKey]ActBits) ActDeltas {
+	return b.deltas(b.Keys(), func(k ActKey) ActBits { return old[k] }, true)
+}
+
+// DeltasOf computes the counter increments of a batch whose bits a store
+// has already merged (old | new) in one statement that reported, for each
+// (message, user) it changed, the bits it held before (was): only those
+// keys gained bits. The Bits of the result are left empty (written).
+func (b *ActBatch) DeltasOf(was map[ActKey]ActBits) ActDeltas {
+	keys := make([]ActKey, 0, len(was))
+	for k := range was {
+		if b.entries[k] != nil {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, compareActKey)
+	return b.deltas(keys, func(k ActKey) ActBits { return was[k] }, false)
+}
+
+// deltas computes the changes of keys (in key order) given what the store
+// held of each before the batch.
+func (b *ActBatch) deltas(keys []ActKey, was func(ActKey) ActBits, bits bool) ActDeltas {
 	var d ActDeltas
 	msgs := map[ActMessage]*MessageCounts{}
 	groups := map[ActGroup]*backchannel.ActivityCounts{}
@@ -183,18 +212,22 @@ func (b *ActBatch) Deltas(old map[ActKey]ActBits) ActDeltas {
 		}
 		*countOf(c, i)++
 	}
-	for _, k := range b.Keys() {
+	var last ActMessage
+	var m *MessageCounts
+	for _, k := range keys {
 		e := b.entries[k]
-		was := old[k]
-		gained := e.bits &^ was
+		old := was(k)
+		gained := e.bits &^ old
 		if gained == 0 {
 			continue
 		}
-		d.Bits = append(d.Bits, ActBitsRow{ActKey: k, Bits: was | e.bits})
-		m := msgs[k.ActMessage]
-		if m == nil {
-			m = &MessageCounts{}
+		if bits {
+			d.Bits = append(d.Bits, ActBitsRow{ActKey: k, Bits: old | e.bits})
+		}
+		if m == nil || k.ActMessage != last { // keys come in message order
+			last, m = k.ActMessage, &MessageCounts{}
 			msgs[k.ActMessage] = m
+			d.Messages = append(d.Messages, k.ActMessage)
 		}
 		for i, bit := range actCounted {
 			if gained&bit == 0 {
@@ -217,15 +250,11 @@ func (b *ActBatch) Deltas(old map[ActKey]ActBits) ActDeltas {
 			}
 		}
 	}
-	for k := range msgs {
-		d.Messages = append(d.Messages, k)
-	}
-	slices.SortFunc(d.Messages, func(a, b ActMessage) int {
-		return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.TS, b.TS))
-	})
+	d.Counts = make([]MessageCounts, 0, len(d.Messages))
 	for _, k := range d.Messages {
 		d.Counts = append(d.Counts, *msgs[k])
 	}
+	d.Groups = make([]ActGroup, 0, len(groups))
 	for k := range groups {
 		d.Groups = append(d.Groups, k)
 	}
@@ -233,6 +262,7 @@ func (b *ActBatch) Deltas(old map[ActKey]ActBits) ActDeltas {
 		return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.TS, b.TS),
 			cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
 	})
+	d.Group = make([]backchannel.ActivityCounts, 0, len(d.Groups))
 	for _, k := range d.Groups {
 		d.Group = append(d.Group, *groups[k])
 	}
