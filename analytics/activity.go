@@ -202,18 +202,35 @@ func (b *ActBatch) DeltasOf(was map[ActKey]ActBits) ActDeltas {
 // held of each before the batch.
 func (b *ActBatch) deltas(keys []ActKey, was func(ActKey) ActBits, bits bool) ActDeltas {
 	var d ActDeltas
-	msgs := map[ActMessage]*MessageCounts{}
-	groups := map[ActGroup]*backchannel.ActivityCounts{}
-	bump := func(g ActGroup, i int) {
-		c := groups[g]
-		if c == nil {
-			c = &backchannel.ActivityCounts{}
-			groups[g] = c
-		}
-		*countOf(c, i)++
-	}
-	var last ActMessage
+	// Keys come in message order: a message's counters and its group rows
+	// (a few: one per department and team of its new users) are complete
+	// when the next message begins.
 	var m *MessageCounts
+	var groups []ActGroup
+	var counts []backchannel.ActivityCounts
+	bump := func(g ActGroup, i int) {
+		j := 0
+		for j < len(groups) && (groups[j].Kind != g.Kind || groups[j].Name != g.Name) {
+			j++
+		}
+		if j == len(groups) {
+			groups, counts = append(groups, g), append(counts, backchannel.ActivityCounts{})
+		}
+		*countOf(&counts[j], i)++
+	}
+	endMessage := func() {
+		idx := make([]int, len(groups))
+		for j := range idx {
+			idx[j] = j
+		}
+		slices.SortFunc(idx, func(x, y int) int {
+			return cmp.Or(cmp.Compare(groups[x].Kind, groups[y].Kind), cmp.Compare(groups[x].Name, groups[y].Name))
+		})
+		for _, j := range idx {
+			d.Groups, d.Group = append(d.Groups, groups[j]), append(d.Group, counts[j])
+		}
+		groups, counts = groups[:0], counts[:0]
+	}
 	for _, k := range keys {
 		e := b.entries[k]
 		old := was(k)
@@ -224,11 +241,11 @@ func (b *ActBatch) deltas(keys []ActKey, was func(ActKey) ActBits, bits bool) Ac
 		if bits {
 			d.Bits = append(d.Bits, ActBitsRow{ActKey: k, Bits: old | e.bits})
 		}
-		if m == nil || k.ActMessage != last { // keys come in message order
-			last, m = k.ActMessage, &MessageCounts{}
-			msgs[k.ActMessage] = m
-			d.Messages = append(d.Messages, k.ActMessage)
+		if m == nil || k.ActMessage != d.Messages[len(d.Messages)-1] {
+			endMessage()
+			d.Messages, d.Counts = append(d.Messages, k.ActMessage), append(d.Counts, MessageCounts{})
 		}
+		m = &d.Counts[len(d.Counts)-1]
 		for i, bit := range actCounted {
 			if gained&bit == 0 {
 				continue
@@ -250,22 +267,7 @@ func (b *ActBatch) deltas(keys []ActKey, was func(ActKey) ActBits, bits bool) Ac
 			}
 		}
 	}
-	d.Counts = make([]MessageCounts, 0, len(d.Messages))
-	for _, k := range d.Messages {
-		d.Counts = append(d.Counts, *msgs[k])
-	}
-	d.Groups = make([]ActGroup, 0, len(groups))
-	for k := range groups {
-		d.Groups = append(d.Groups, k)
-	}
-	slices.SortFunc(d.Groups, func(a, b ActGroup) int {
-		return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.TS, b.TS),
-			cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
-	})
-	d.Group = make([]backchannel.ActivityCounts, 0, len(d.Groups))
-	for _, k := range d.Groups {
-		d.Group = append(d.Group, *groups[k])
-	}
+	endMessage()
 	return d
 }
 

@@ -1,7 +1,9 @@
 package analytics
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -33,9 +35,71 @@ func TestDeltasOfMatchesDeltas(t *testing.T) {
 			was[row.ActKey] = old[row.ActKey]
 		}
 		got := b.DeltasOf(was)
+		if ref := naiveDeltas(b, old); !reflect.DeepEqual(flatten(want), ref) {
+			t.Fatalf("round %d: Deltas\n%v\nby hand\n%v", round, flatten(want), ref)
+		}
 		want.Bits = nil
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("round %d: DeltasOf\n%+v\nDeltas\n%+v", round, got, want)
 		}
 	}
+}
+
+// naiveDeltas is the rule by hand: every bit a key gains bumps its message's
+// counter and the rows of its first toucher's department and team.
+func naiveDeltas(b *ActBatch, old map[ActKey]ActBits) []string {
+	counts := map[string]int64{}
+	for k, e := range b.entries {
+		gained := e.bits &^ old[k]
+		for i, bit := range []ActBits{ActViewed, ActReacted, ActShared, ActClicked, ActDesktop, ActMobile, ActWeb} {
+			if gained&bit == 0 {
+				continue
+			}
+			counts[fmt.Sprintf("%s/%d msg bit%d", k.Channel, k.TS, i)]++
+			if i < 4 && e.who[i].Department != "" {
+				counts[fmt.Sprintf("%s/%d dept %s bit%d", k.Channel, k.TS, e.who[i].Department, i)]++
+			}
+			if i < 4 && e.who[i].Team != "" {
+				counts[fmt.Sprintf("%s/%d team %s bit%d", k.Channel, k.TS, e.who[i].Team, i)]++
+			}
+		}
+	}
+	var out []string
+	for k, n := range counts {
+		out = append(out, fmt.Sprintf("%s=%d", k, n))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// flatten lists d's increments as naiveDeltas does, after checking that its
+// rows come in key order.
+func flatten(d ActDeltas) []string {
+	var out []string
+	add := func(key string, i int, n int64) {
+		if n != 0 {
+			out = append(out, fmt.Sprintf("%s bit%d=%d", key, i, n))
+		}
+	}
+	for j, m := range d.Messages {
+		c := d.Counts[j]
+		for i, n := range []int64{c.Views, c.Reactions, c.Shares, c.Clicks, c.Desktop, c.Mobile, c.Web} {
+			add(fmt.Sprintf("%s/%d msg", m.Channel, m.TS), i, n)
+		}
+	}
+	for j, g := range d.Groups {
+		if j > 0 {
+			p := d.Groups[j-1]
+			if cmp.Or(cmp.Compare(p.Channel, g.Channel), cmp.Compare(p.TS, g.TS), cmp.Compare(p.Kind, g.Kind), cmp.Compare(p.Name, g.Name)) >= 0 {
+				out = append(out, fmt.Sprintf("groups out of order at %d", j))
+			}
+		}
+		kind := map[uint8]string{GroupDepartment: "dept", GroupTeam: "team"}[g.Kind]
+		c := d.Group[j]
+		for i, n := range []int64{c.Views, c.Reactions, c.Shares, c.Clicks} {
+			add(fmt.Sprintf("%s/%d %s %s", g.Channel, g.TS, kind, g.Name), i, n)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/analytics"
@@ -134,12 +135,13 @@ func (b *batch) loadRollupContext(ctx context.Context, events []backchannel.Even
 			}
 		}
 	}
-	// What is not found has no row: its zero value is exact too.
+	// What is not found has no row: its zero value is exact too. (Cloned:
+	// an id of an event may share the memory of its whole request.)
 	for _, id := range chs {
-		b.ru.putChannel(id, chanInfo{})
+		b.ru.putChannel(strings.Clone(id), chanInfo{})
 	}
 	for _, id := range users {
-		b.ru.putUser(id, userInfo{})
+		b.ru.putUser(strings.Clone(id), userInfo{})
 	}
 	if err := loadContext(ctx, b.w.stmt, chs, users, &b.ru); err != nil {
 		return err
