@@ -3,9 +3,9 @@ package analytics
 import (
 	"cmp"
 	"fmt"
-	"slices"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/backchannel/backchannel"
