@@ -55,10 +55,20 @@ func (w *writer) writeActivity(ctx context.Context, act *analytics.ActBatch) err
 	if err := w.execRows(ctx, upsertMsgActs, `(?,?,?,?,?,?,?,?,?)`, upsertMsgActsTail, nil, 9, args); err != nil {
 		return fmt.Errorf("activity: messages: %w", err)
 	}
+	// Most group rows of a batch only count views: those bind 5 arguments
+	// instead of 8.
 	args = args[:0]
+	var views []any
 	for i, g := range d.Groups {
 		c := &d.Group[i]
+		if (*c == backchannel.ActivityCounts{Views: c.Views}) {
+			views = append(views, g.Channel, int64(g.TS), int64(g.Kind), g.Name, c.Views)
+			continue
+		}
 		args = append(args, g.Channel, int64(g.TS), int64(g.Kind), g.Name, c.Views, c.Reactions, c.Shares, c.Clicks)
+	}
+	if err := w.execRows(ctx, upsertGroupActs, `(?,?,?,?,?,0,0,0)`, upsertGroupActsTail, nil, 5, views); err != nil {
+		return fmt.Errorf("activity: groups: %w", err)
 	}
 	if err := w.execRows(ctx, upsertGroupActs, `(?,?,?,?,?,?,?,?)`, upsertGroupActsTail, nil, 8, args); err != nil {
 		return fmt.Errorf("activity: groups: %w", err)

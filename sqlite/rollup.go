@@ -282,11 +282,21 @@ func (w *writer) writeRollups(ctx context.Context, agg *analytics.Batch, countDa
 	if err := w.execRows(ctx, upsertChannelDays, `(?,?,?,?,?,?,?,?)`, upsertChannelDaysTail, nil, 8, args); err != nil {
 		return fmt.Errorf("analytics: channel days: %w", err)
 	}
+	// Most member-day rows of a batch only set flags (views, client_active,
+	// apps, workflows): those bind 3 arguments instead of 11.
 	args = args[:0]
+	var flagsOnly []any
 	for _, k := range agg.SortedMembers() {
 		m := agg.Members[k]
+		if (*m == analytics.MemberCounts{Flags: m.Flags}) {
+			flagsOnly = append(flagsOnly, k.User, int64(k.Day), int64(m.Flags))
+			continue
+		}
 		args = append(args, k.User, int64(k.Day), m.Messages, m.ChannelMessages, m.Reactions, m.Files,
 			m.SlackCalls, m.Huddles, m.ThirdPartyCalls, m.Searches, int64(m.Flags))
+	}
+	if err := w.execRows(ctx, upsertMemberDays, `(?,?,0,0,0,0,0,0,0,0,?)`, upsertMemberDaysTail, nil, 3, flagsOnly); err != nil {
+		return fmt.Errorf("analytics: member days: %w", err)
 	}
 	if err := w.execRows(ctx, upsertMemberDays, `(?,?,?,?,?,?,?,?,?,?,?)`, upsertMemberDaysTail, nil, 11, args); err != nil {
 		return fmt.Errorf("analytics: member days: %w", err)
