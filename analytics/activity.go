@@ -134,6 +134,14 @@ func (b *ActBatch) Add(k ActKey, bits ActBits, p Person) {
 	e.bits |= bits
 }
 
+// Bits is what the batch set on k (0 if nothing).
+func (b *ActBatch) Bits(k ActKey) ActBits {
+	if e := b.entries[k]; e != nil {
+		return e.bits
+	}
+	return 0
+}
+
 // Empty reports whether the batch set no bits.
 func (b *ActBatch) Empty() bool { return len(b.order) == 0 }
 
@@ -167,35 +175,77 @@ type ActDeltas struct {
 }
 
 // Empty reports whether nothing changes.
-func (d *ActDeltas) Empty() bool { return len(d.Bits) == 0 }
+func (d *ActDeltas) Empty() bool { return len(d.Messages) == 0 }
 
 // Deltas computes the batch's changes given the bits the store holds (old;
 // a missing key is 0).
 func (b *ActBatch) Deltas(old map[ActKey]ActBits) ActDeltas {
-	var d ActDeltas
-	msgs := map[ActMessage]*MessageCounts{}
-	groups := map[ActGroup]*backchannel.ActivityCounts{}
-	bump := func(g ActGroup, i int) {
-		c := groups[g]
-		if c == nil {
-			c = &backchannel.ActivityCounts{}
-			groups[g] = c
+	return b.deltas(b.Keys(), func(k ActKey) ActBits { return old[k] }, true)
+}
+
+// DeltasOf computes the counter increments of a batch whose bits a store
+// has already merged (old | new) in one statement that reported, for each
+// (message, user) it changed, the bits it held before (was): only those
+// keys gained bits. The Bits of the result are left empty (written).
+func (b *ActBatch) DeltasOf(was map[ActKey]ActBits) ActDeltas {
+	keys := make([]ActKey, 0, len(was))
+	for k := range was {
+		if b.entries[k] != nil {
+			keys = append(keys, k)
 		}
-		*countOf(c, i)++
 	}
-	for _, k := range b.Keys() {
+	slices.SortFunc(keys, compareActKey)
+	return b.deltas(keys, func(k ActKey) ActBits { return was[k] }, false)
+}
+
+// deltas computes the changes of keys (in key order) given what the store
+// held of each before the batch.
+func (b *ActBatch) deltas(keys []ActKey, was func(ActKey) ActBits, bits bool) ActDeltas {
+	var d ActDeltas
+	// Keys come in message order: a message's counters and its group rows
+	// (a few: one per department and team of its new users) are complete
+	// when the next message begins.
+	var m *MessageCounts
+	var groups []ActGroup
+	var counts []backchannel.ActivityCounts
+	bump := func(g ActGroup, i int) {
+		j := 0
+		for j < len(groups) && (groups[j].Kind != g.Kind || groups[j].Name != g.Name) {
+			j++
+		}
+		if j == len(groups) {
+			groups, counts = append(groups, g), append(counts, backchannel.ActivityCounts{})
+		}
+		*countOf(&counts[j], i)++
+	}
+	endMessage := func() {
+		idx := make([]int, len(groups))
+		for j := range idx {
+			idx[j] = j
+		}
+		slices.SortFunc(idx, func(x, y int) int {
+			return cmp.Or(cmp.Compare(groups[x].Kind, groups[y].Kind), cmp.Compare(groups[x].Name, groups[y].Name))
+		})
+		for _, j := range idx {
+			d.Groups, d.Group = append(d.Groups, groups[j]), append(d.Group, counts[j])
+		}
+		groups, counts = groups[:0], counts[:0]
+	}
+	for _, k := range keys {
 		e := b.entries[k]
-		was := old[k]
-		gained := e.bits &^ was
+		old := was(k)
+		gained := e.bits &^ old
 		if gained == 0 {
 			continue
 		}
-		d.Bits = append(d.Bits, ActBitsRow{ActKey: k, Bits: was | e.bits})
-		m := msgs[k.ActMessage]
-		if m == nil {
-			m = &MessageCounts{}
-			msgs[k.ActMessage] = m
+		if bits {
+			d.Bits = append(d.Bits, ActBitsRow{ActKey: k, Bits: old | e.bits})
 		}
+		if m == nil || k.ActMessage != d.Messages[len(d.Messages)-1] {
+			endMessage()
+			d.Messages, d.Counts = append(d.Messages, k.ActMessage), append(d.Counts, MessageCounts{})
+		}
+		m = &d.Counts[len(d.Counts)-1]
 		for i, bit := range actCounted {
 			if gained&bit == 0 {
 				continue
@@ -217,25 +267,7 @@ func (b *ActBatch) Deltas(old map[ActKey]ActBits) ActDeltas {
 			}
 		}
 	}
-	for k := range msgs {
-		d.Messages = append(d.Messages, k)
-	}
-	slices.SortFunc(d.Messages, func(a, b ActMessage) int {
-		return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.TS, b.TS))
-	})
-	for _, k := range d.Messages {
-		d.Counts = append(d.Counts, *msgs[k])
-	}
-	for k := range groups {
-		d.Groups = append(d.Groups, k)
-	}
-	slices.SortFunc(d.Groups, func(a, b ActGroup) int {
-		return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.TS, b.TS),
-			cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
-	})
-	for _, k := range d.Groups {
-		d.Group = append(d.Group, *groups[k])
-	}
+	endMessage()
 	return d
 }
 

@@ -4,28 +4,29 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/analytics"
-	"github.com/backchannel/backchannel/internal/jsonobj"
 )
 
 var _ backchannel.MessageActivityStore = (*DB)(nil)
 
 // messages.activity at ingest: rollup adds each new event's bits to an
 // analytics.ActBatch; once the batch's events are applied, writeActivity
-// reads the bits the store holds for the batch's (message, user)s, and
-// writes the bits that changed and the increments of the counter rows of
-// the bits that were new (analytics.ActBatch.Deltas). The one writer
-// connection makes the read and the write atomic: a bit is new exactly once.
+// ORs the bits into the stored (message, user) rows with one multi-row
+// upsert that returns, for each row it changed, the bits the row held
+// before (prev), and then writes the increments of the counter rows of the
+// bits that were new (analytics.ActBatch.DeltasOf). The one writer
+// connection makes that atomic: a bit is new exactly once. A row the batch
+// adds nothing to is not written, and not returned.
 
 // Activity upserts: bits OR, counters add.
 const (
 	upsertUserActs     = `INSERT INTO message_user_acts (channel_id, ts, user_id, bits)`
-	upsertUserActsTail = `ON CONFLICT (channel_id, ts, user_id) DO UPDATE SET bits = bits | excluded.bits`
-	upsertMsgActs      = `INSERT INTO message_acts (channel_id, ts, views, reactions, shares, clicks, desktop, mobile, web)`
-	upsertMsgActsTail  = `ON CONFLICT (channel_id, ts) DO UPDATE SET views = views + excluded.views,
+	upsertUserActsTail = `ON CONFLICT (channel_id, ts, user_id) DO UPDATE SET prev = bits, bits = bits | excluded.bits
+		WHERE bits | excluded.bits <> bits RETURNING channel_id, ts, user_id, prev`
+	upsertMsgActs     = `INSERT INTO message_acts (channel_id, ts, views, reactions, shares, clicks, desktop, mobile, web)`
+	upsertMsgActsTail = `ON CONFLICT (channel_id, ts) DO UPDATE SET views = views + excluded.views,
 		reactions = reactions + excluded.reactions, shares = shares + excluded.shares, clicks = clicks + excluded.clicks,
 		desktop = desktop + excluded.desktop, mobile = mobile + excluded.mobile, web = web + excluded.web`
 	upsertGroupActs     = `INSERT INTO message_group_acts (channel_id, ts, kind, name, views, reactions, shares, clicks)`
@@ -33,27 +34,20 @@ const (
 		reactions = reactions + excluded.reactions, shares = shares + excluded.shares, clicks = clicks + excluded.clicks`
 )
 
-// writeActivity writes a batch's activity deltas.
+// writeActivity writes a batch's activity.
 func (w *writer) writeActivity(ctx context.Context, act *analytics.ActBatch) error {
 	if act.Empty() {
 		return nil
 	}
-	old, err := w.actBits(ctx, act.Keys())
+	was, err := w.mergeActBits(ctx, act)
 	if err != nil {
-		return fmt.Errorf("activity: read bits: %w", err)
+		return fmt.Errorf("activity: bits: %w", err)
 	}
-	d := act.Deltas(old)
+	d := act.DeltasOf(was)
 	if d.Empty() {
 		return nil
 	}
-	args := make([]any, 0, 4*len(d.Bits))
-	for _, r := range d.Bits {
-		args = append(args, r.Channel, int64(r.TS), r.User, int64(r.Bits))
-	}
-	if err := w.execRows(ctx, upsertUserActs, `(?,?,?,?)`, upsertUserActsTail, nil, 4, args); err != nil {
-		return fmt.Errorf("activity: bits: %w", err)
-	}
-	args = args[:0]
+	args := make([]any, 0, 9*len(d.Messages))
 	for i, k := range d.Messages {
 		c := &d.Counts[i]
 		args = append(args, k.Channel, int64(k.TS), c.Views, c.Reactions, c.Shares, c.Clicks, c.Desktop, c.Mobile, c.Web)
@@ -61,10 +55,20 @@ func (w *writer) writeActivity(ctx context.Context, act *analytics.ActBatch) err
 	if err := w.execRows(ctx, upsertMsgActs, `(?,?,?,?,?,?,?,?,?)`, upsertMsgActsTail, nil, 9, args); err != nil {
 		return fmt.Errorf("activity: messages: %w", err)
 	}
+	// Most group rows of a batch only count views: those bind 5 arguments
+	// instead of 8.
 	args = args[:0]
+	var views []any
 	for i, g := range d.Groups {
 		c := &d.Group[i]
+		if (*c == backchannel.ActivityCounts{Views: c.Views}) {
+			views = append(views, g.Channel, int64(g.TS), int64(g.Kind), g.Name, c.Views)
+			continue
+		}
 		args = append(args, g.Channel, int64(g.TS), int64(g.Kind), g.Name, c.Views, c.Reactions, c.Shares, c.Clicks)
+	}
+	if err := w.execRows(ctx, upsertGroupActs, `(?,?,?,?,?,0,0,0)`, upsertGroupActsTail, nil, 5, views); err != nil {
+		return fmt.Errorf("activity: groups: %w", err)
 	}
 	if err := w.execRows(ctx, upsertGroupActs, `(?,?,?,?,?,?,?,?)`, upsertGroupActsTail, nil, 8, args); err != nil {
 		return fmt.Errorf("activity: groups: %w", err)
@@ -72,42 +76,39 @@ func (w *writer) writeActivity(ctx context.Context, act *analytics.ActBatch) err
 	return nil
 }
 
-// actBits reads the stored bits of keys (sorted by channel): one statement
-// per channel, the (ts, user) pairs passed as a JSON array.
-func (w *writer) actBits(ctx context.Context, keys []analytics.ActKey) (map[analytics.ActKey]analytics.ActBits, error) {
-	s, err := w.stmt(ctx, `SELECT a.ts, a.user_id, a.bits FROM json_each(?2) AS j CROSS JOIN message_user_acts AS a
-		WHERE a.channel_id = ?1 AND a.ts = j.value ->> 0 AND a.user_id = j.value ->> 1`)
-	if err != nil {
-		return nil, err
-	}
-	old := make(map[analytics.ActKey]analytics.ActBits)
+// mergeActBits ORs the batch's bits into message_user_acts, in key order,
+// and returns the bits held before by every row that gained one (0 for a
+// new row).
+func (w *writer) mergeActBits(ctx context.Context, act *analytics.ActBatch) (map[analytics.ActKey]analytics.ActBits, error) {
+	keys := act.Keys()
+	was := make(map[analytics.ActKey]analytics.ActBits, len(keys))
+	args := make([]any, 0, 4*min(len(keys), chunkRows))
 	for len(keys) > 0 {
-		ch := keys[0].Channel
-		list := []byte{'['}
-		n := 0
-		for ; n < len(keys) && keys[n].Channel == ch; n++ {
-			if n > 0 {
-				list = append(list, ',')
-			}
-			list = strconv.AppendInt(append(list, '['), int64(keys[n].TS), 10)
-			list = append(jsonobj.AppendString(append(list, ','), keys[n].User), ']')
+		n := chunkLen(len(keys))
+		args = args[:0]
+		for _, k := range keys[:n] {
+			args = append(args, k.Channel, int64(k.TS), k.User, int64(act.Bits(k)))
 		}
-		keys = keys[n:]
-		err := scanAll(ctx, s, []any{ch, string(append(list, ']'))}, func(rows *sql.Rows) error {
-			k := analytics.ActKey{ActMessage: analytics.ActMessage{Channel: ch}}
-			var ts, bits int64
-			if err := rows.Scan(&ts, &k.User, &bits); err != nil {
+		s, err := w.valuesStmt(ctx, upsertUserActs, `(?,?,?,?)`, upsertUserActsTail, n)
+		if err != nil {
+			return nil, err
+		}
+		err = scanAll(ctx, s, args, func(rows *sql.Rows) error {
+			var k analytics.ActKey
+			var ts, prev int64
+			if err := rows.Scan(&k.Channel, &ts, &k.User, &prev); err != nil {
 				return err
 			}
 			k.TS = backchannel.TS(ts)
-			old[k] = analytics.ActBits(bits)
+			was[k] = analytics.ActBits(prev)
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
+		keys = keys[n:]
 	}
-	return old, nil
+	return was, nil
 }
 
 // readActivity is one statement, so one snapshot: the page of visible

@@ -144,7 +144,7 @@ func (w *writer) rebuild(ctx context.Context, from, to backchannel.Day) error {
 	if err := w.rebuildMembership(ctx, from, to); err != nil {
 		return err
 	}
-	ru := newRollups()
+	ru := newRollups(nil)
 	seen := map[msgKey]bool{} // messages met so far: only the first event of a (channel, ts) posts
 	n := 0
 	err := eachLogged(ctx, w.conn, analytics.DayTypes, func(raw []byte) error {
@@ -159,7 +159,7 @@ func (w *writer) rebuild(ctx context.Context, from, to backchannel.Day) error {
 			return err
 		}
 		ci := ru.chans[f.Channel]
-		c := analytics.Context{ChannelKind: ci.kind, Shared: ci.shared, ActorBot: ru.bots[f.User]}
+		c := analytics.Context{ChannelKind: ci.kind, Shared: ci.shared, ActorBot: ru.users[f.User].bot}
 		if f.Type == backchannel.EvMessage {
 			k := msgKey{f.Channel, f.TS}
 			c.NewMessage = !seen[k]
@@ -187,9 +187,9 @@ func (w *writer) rebuildContext(ctx context.Context, f *analytics.Fact, ru *roll
 		chs = []string{f.Channel}
 		ru.chans[f.Channel] = chanInfo{} // unknown unless found
 	}
-	if _, ok := ru.bots[f.User]; f.User != "" && !ok {
+	if _, ok := ru.users[f.User]; f.User != "" && !ok {
 		users = []string{f.User}
-		ru.bots[f.User] = false
+		ru.users[f.User] = userInfo{}
 	}
 	return loadContext(ctx, w.stmt, chs, users, ru)
 }

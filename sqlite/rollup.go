@@ -4,22 +4,27 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/analytics"
 )
 
-// rollups is a batch's analytics state: the rule context it read and the
+// rollups is a batch's analytics state: the rule context it reads and the
 // deltas of its events, aggregated in memory (analytics.Batch) and written
 // once per batch with multi-row upserts.
 type rollups struct {
-	agg   *analytics.Batch
-	chans map[string]chanInfo // the channel records the events name
-	bots  map[string]bool     // user id → is_bot, for users the store knows
+	agg *analytics.Batch
+	// The directory context of the rules: channels (kind, shared) and users
+	// (bot, department, team) as of each event's place in the batch. chans
+	// and users hold what the batch read or wrote itself; the rest comes
+	// from the writer's dirCache (nil in rebuilds).
+	chans map[string]chanInfo
+	users map[string]userInfo
+	cache *dirCache
 
-	people map[string]analytics.Person // user id → department and team, for messages.activity
-	act    *analytics.ActBatch         // the batch's messages.activity bits (activity.go)
-	mem    *analytics.Memberships      // member counts: what joins, leaves and user events change (members.go)
+	act *analytics.ActBatch    // the batch's messages.activity bits (activity.go)
+	mem *analytics.Memberships // member counts: what joins, leaves and user events change (members.go)
 }
 
 type chanInfo struct {
@@ -27,34 +32,116 @@ type chanInfo struct {
 	shared bool
 }
 
-func newRollups() rollups {
+// userInfo is what the rules need of a user: whether a bot, and who for
+// messages.activity's breakdowns.
+type userInfo struct {
+	bot bool
+	analytics.Person
+}
+
+func newRollups(cache *dirCache) rollups {
 	agg := analytics.NewBatch()
-	return rollups{agg: agg, chans: map[string]chanInfo{}, bots: map[string]bool{},
-		people: map[string]analytics.Person{}, act: analytics.NewActBatch(), mem: analytics.NewMemberships(agg.Membership)}
+	return rollups{agg: agg, chans: map[string]chanInfo{}, users: map[string]userInfo{}, cache: cache,
+		act: analytics.NewActBatch(), mem: analytics.NewMemberships(agg.Membership)}
+}
+
+// channel is the context of channel id at this point of the batch (zero if
+// the store has no such channel).
+func (ru *rollups) channel(id string) chanInfo {
+	if c, ok := ru.chans[id]; ok || ru.cache == nil {
+		return c
+	}
+	return ru.cache.chans[id]
+}
+
+// user is the context of user id at this point of the batch (zero if the
+// store has no such user).
+func (ru *rollups) user(id string) userInfo {
+	if u, ok := ru.users[id]; ok || ru.cache == nil {
+		return u
+	}
+	return ru.cache.users[id]
+}
+
+// dirCache is the writer's copy of the committed directory context, so
+// that a batch reads from the database only the channels and users it has
+// not met before (with 100,000 users, most of a batch's).
+//
+// It is exact: an entry is the committed row (or the zero value for an id
+// with no row). Entries are added only from reads of ids that no directory
+// event of the current transaction wrote, which see committed state: the
+// writer holds the write lock. A directory event drops its id's entry and
+// marks it written until the transaction ends (begin, called at the start
+// of every transaction and when another process's commit is noticed, which
+// drops everything). Batches see their own directory writes through
+// rollups' maps.
+type dirCache struct {
+	chans map[string]chanInfo
+	users map[string]userInfo
+	// Ids written by directory events of the current transaction.
+	wroteChans, wroteUsers map[string]bool
+}
+
+// dirCacheMax bounds the entries kept: past it, the cache starts over.
+const dirCacheMax = 1 << 20
+
+func newDirCache() *dirCache {
+	return &dirCache{chans: map[string]chanInfo{}, users: map[string]userInfo{},
+		wroteChans: map[string]bool{}, wroteUsers: map[string]bool{}}
+}
+
+// begin is called when a transaction may begin: the previous one ended
+// (committed or rolled back), and with foreign another process committed.
+func (c *dirCache) begin(foreign bool) {
+	clear(c.wroteChans)
+	clear(c.wroteUsers)
+	if foreign || len(c.chans)+len(c.users) > dirCacheMax {
+		c.reset()
+	}
+}
+
+// reset drops every entry (say, after a migration).
+func (c *dirCache) reset() {
+	clear(c.chans)
+	clear(c.users)
 }
 
 // loadRollupContext reads, in two statements, the channel and user records
-// the batch's new events with a day refer to. Directory events of the batch
-// then update them in order (noteChannel, noteUser), so every event sees the
-// directory as of its place in the batch. It also reads what member counts
-// need (loadMemberships).
+// the batch's new events with a day refer to that the writer's cache does
+// not hold. Directory events of the batch then update them in order
+// (noteChannel, noteUser), so every event sees the directory as of its
+// place in the batch. It also reads what member counts need
+// (loadMemberships).
 func (b *batch) loadRollupContext(ctx context.Context, events []backchannel.Event) error {
-	b.ru = newRollups()
+	c := b.w.dir
+	b.ru = newRollups(c)
 	var chs, users []string
-	seen := map[string]bool{}
+	seenC, seenU := map[string]bool{}, map[string]bool{}
 	for i := range events {
 		ev := &events[i]
 		if b.seq[i] == 0 || !analytics.HasDay(ev.Type) {
 			continue
 		}
-		if ev.ChannelID != "" && !seen[ev.ChannelID] {
-			seen[ev.ChannelID] = true
-			chs = append(chs, ev.ChannelID)
+		if id := ev.ChannelID; id != "" && !seenC[id] {
+			seenC[id] = true
+			if _, ok := c.chans[id]; !ok {
+				chs = append(chs, id)
+			}
 		}
-		if ev.UserID != "" && !seen[ev.UserID] {
-			seen[ev.UserID] = true
-			users = append(users, ev.UserID)
+		if id := ev.UserID; id != "" && !seenU[id] {
+			seenU[id] = true
+			if _, ok := c.users[id]; !ok {
+				users = append(users, id)
+			}
 		}
+	}
+	// What is not found has no row: its zero value is exact too. (Cloned:
+	// an id of an event may share the memory of its whole request.)
+	for _, id := range chs {
+		b.ru.putChannel(strings.Clone(id), chanInfo{})
+	}
+	for _, id := range users {
+		b.ru.putUser(strings.Clone(id), userInfo{})
 	}
 	if err := loadContext(ctx, b.w.stmt, chs, users, &b.ru); err != nil {
 		return err
@@ -62,7 +149,26 @@ func (b *batch) loadRollupContext(ctx context.Context, events []backchannel.Even
 	return b.loadMemberships(ctx, events)
 }
 
-// loadContext fills ru's channels and users from the database.
+// putChannel records a channel's stored context: in the writer's cache
+// unless this transaction wrote the channel.
+func (ru *rollups) putChannel(id string, ci chanInfo) {
+	if ru.cache == nil || ru.cache.wroteChans[id] {
+		ru.chans[id] = ci
+		return
+	}
+	ru.cache.chans[id] = ci
+}
+
+// putUser records a user's stored context, as putChannel.
+func (ru *rollups) putUser(id string, u userInfo) {
+	if ru.cache == nil || ru.cache.wroteUsers[id] {
+		ru.users[id] = u
+		return
+	}
+	ru.cache.users[id] = u
+}
+
+// loadContext reads channels and users from the database into ru.
 func loadContext(ctx context.Context, stmt func(context.Context, string) (*sql.Stmt, error), chs, users []string, ru *rollups) error {
 	if len(chs) > 0 {
 		s, err := stmt(ctx, `SELECT id, kind, external_orgs != '[]' FROM channels WHERE id IN (SELECT value FROM json_each(?))`)
@@ -73,7 +179,7 @@ func loadContext(ctx context.Context, stmt func(context.Context, string) (*sql.S
 			var id string
 			var ci chanInfo
 			err := rows.Scan(&id, &ci.kind, &ci.shared)
-			ru.chans[id] = ci
+			ru.putChannel(id, ci)
 			return err
 		})
 		if err != nil {
@@ -87,10 +193,9 @@ func loadContext(ctx context.Context, stmt func(context.Context, string) (*sql.S
 		}
 		err = scanAll(ctx, s, []any{stringList(users)}, func(rows *sql.Rows) error {
 			var id string
-			var bot bool
-			var p analytics.Person
-			err := rows.Scan(&id, &bot, &p.Department, &p.Team)
-			ru.bots[id], ru.people[id] = bot, p
+			var u userInfo
+			err := rows.Scan(&id, &u.bot, &u.Department, &u.Team)
+			ru.putUser(id, u)
 			return err
 		})
 		if err != nil {
@@ -100,13 +205,23 @@ func loadContext(ctx context.Context, stmt func(context.Context, string) (*sql.S
 	return nil
 }
 
+// noteChannel and noteUser record a directory event's new record for the
+// rest of the batch, and keep it out of the writer's cache until its
+// transaction ends.
 func (ru *rollups) noteChannel(c *backchannel.Channel) {
 	ru.chans[c.ID] = chanInfo{kind: c.Kind, shared: c.IsExternallyShared()}
+	if ru.cache != nil {
+		ru.cache.wroteChans[c.ID] = true
+		delete(ru.cache.chans, c.ID)
+	}
 }
 
 func (ru *rollups) noteUser(u *backchannel.User) {
-	ru.bots[u.ID] = u.IsBot
-	ru.people[u.ID] = analytics.Person{Department: u.Department, Team: u.TeamID}
+	ru.users[u.ID] = userInfo{bot: u.IsBot, Person: analytics.Person{Department: u.Department, Team: u.TeamID}}
+	if ru.cache != nil {
+		ru.cache.wroteUsers[u.ID] = true
+		delete(ru.cache.users, u.ID)
+	}
 }
 
 // rollup applies the rules to one new event, seq its log seq. It runs
@@ -117,15 +232,15 @@ func (b *batch) rollup(ev *backchannel.Event, seq int64) error {
 		return b.countMembership(ev, seq)
 	}
 	f := analytics.FactOf(ev)
-	ci := b.ru.chans[ev.ChannelID]
-	c := analytics.Context{ChannelKind: ci.kind, Shared: ci.shared, ActorBot: b.ru.bots[ev.UserID]}
+	ci, u := b.ru.channel(ev.ChannelID), b.ru.user(ev.UserID)
+	c := analytics.Context{ChannelKind: ci.kind, Shared: ci.shared, ActorBot: u.bot}
 	if ev.Type == backchannel.EvMessage {
 		c.NewMessage = !b.row(msgKey{ev.ChannelID, ev.TS}).present
 	}
 	b.ru.agg.Add(&f, &c)
 	if !b.w.db.noActivity {
 		b.ru.act.Add(analytics.ActKey{ActMessage: analytics.ActMessage{Channel: ev.ChannelID, TS: ev.TS}, User: ev.UserID},
-			analytics.ActBitsOf(&f, &c), b.ru.people[ev.UserID])
+			analytics.ActBitsOf(&f, &c), u.Person)
 	}
 	return nil
 }
@@ -167,11 +282,21 @@ func (w *writer) writeRollups(ctx context.Context, agg *analytics.Batch, countDa
 	if err := w.execRows(ctx, upsertChannelDays, `(?,?,?,?,?,?,?,?)`, upsertChannelDaysTail, nil, 8, args); err != nil {
 		return fmt.Errorf("analytics: channel days: %w", err)
 	}
+	// Most member-day rows of a batch only set flags (views, client_active,
+	// apps, workflows): those bind 3 arguments instead of 11.
 	args = args[:0]
+	var flagsOnly []any
 	for _, k := range agg.SortedMembers() {
 		m := agg.Members[k]
+		if (*m == analytics.MemberCounts{Flags: m.Flags}) {
+			flagsOnly = append(flagsOnly, k.User, int64(k.Day), int64(m.Flags))
+			continue
+		}
 		args = append(args, k.User, int64(k.Day), m.Messages, m.ChannelMessages, m.Reactions, m.Files,
 			m.SlackCalls, m.Huddles, m.ThirdPartyCalls, m.Searches, int64(m.Flags))
+	}
+	if err := w.execRows(ctx, upsertMemberDays, `(?,?,0,0,0,0,0,0,0,0,?)`, upsertMemberDaysTail, nil, 3, flagsOnly); err != nil {
+		return fmt.Errorf("analytics: member days: %w", err)
 	}
 	if err := w.execRows(ctx, upsertMemberDays, `(?,?,?,?,?,?,?,?,?,?,?)`, upsertMemberDaysTail, nil, 11, args); err != nil {
 		return fmt.Errorf("analytics: member days: %w", err)

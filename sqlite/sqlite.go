@@ -216,6 +216,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 			if _, err := w.conn.ExecContext(ctx, m.SQL); err != nil {
 				return fmt.Errorf("apply %s: %w", m.Name, err)
 			}
+			w.dir.reset() // a migration may change what it holds
 			_, err := w.conn.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 				m.Version, m.Name, db.now().UnixMicro())
 			if err != nil {

@@ -71,6 +71,7 @@ type writer struct {
 	vstmts map[valuesKey]*sql.Stmt
 	seq    int64 // last event seq handed out; -1 until read from the log
 	writerState
+	dir *dirCache // the rules' directory context (rollup.go)
 	// dataVersion is SQLite's data_version as of the writer's last look:
 	// it changes when another connection — another process — commits.
 	dataVersion int64
@@ -119,7 +120,7 @@ func (db *DB) send(ctx context.Context, r *writeReq) error {
 func (db *DB) writeLoop(ctx context.Context) {
 	defer db.wg.Done()
 	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), vstmts: make(map[valuesKey]*sql.Stmt), seq: -1,
-		writerState: writerState{known: make(map[string]bool), marks: make(map[string]backchannel.TS)}}
+		writerState: writerState{known: make(map[string]bool), marks: make(map[string]backchannel.TS)}, dir: newDirCache()}
 	defer w.close()
 	// Committed groups are answered by the syncer once the WAL is on disk,
 	// while the writer goes on with the next group (see syncLoop).
@@ -323,11 +324,13 @@ func (w *writer) checkForeignWrites(ctx context.Context) error {
 	if err := w.queryRow(ctx, "PRAGMA data_version").Scan(&v); err != nil {
 		return fmt.Errorf("sqlite: data_version: %w", err)
 	}
-	if w.dataVersion != 0 && v != w.dataVersion {
+	foreign := w.dataVersion != 0 && v != w.dataVersion
+	if foreign {
 		w.seq = -1
 		clear(w.marks)
 		w.db.cache.invalidateAll()
 	}
+	w.dir.begin(foreign) // also: the previous transaction has ended
 	w.dataVersion = v
 	return nil
 }
