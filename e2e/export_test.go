@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -155,4 +156,91 @@ func gunzipLines(t *testing.T, r io.Reader) []map[string]any {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestLaterExportReplacesAndCountsOnce imports the fixture, then a later
+// export of it in which one message gained a reaction (its line, without
+// the computed fields, is unchanged) and another changed without an edit
+// marker (it replaces the stored one): on every store only those two are
+// new, the rebuilt day still counts each message once, and history has
+// both changes.
+func TestLaterExportReplacesAndCountsOnce(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		srv := startServer(t, open, "off")
+		first, err := slackexport.Import(ctx, srv.Store, exportFixture, slackexport.Options{Now: exportNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		later := filepath.Join(t.TempDir(), "testarchive")
+		if err := os.CopyFS(later, os.DirFS(exportFixture)); err != nil {
+			t.Fatal(err)
+		}
+		const reacted, changed = "1459032936.000002", "1459033252.000003"
+		editElements(t, filepath.Join(later, "traveling-sailor", "2016-03-26.json"), map[string]string{
+			reacted: `"reactions":[{"name":"eyes","users":["U0BMQB6JE"],"count":1}],`,
+			changed: `"client_msg_id":"later-export",`,
+		})
+		res, err := slackexport.Import(ctx, srv.Store, later, slackexport.Options{Now: exportNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Accepted != 2 || res.Duplicates != first.Events-1 || res.Rebuilt == nil {
+			t.Fatalf("later export: %d accepted, %d duplicates, rebuilt %v (first: %d events)", res.Accepted, res.Duplicates, res.Rebuilt, first.Events)
+		}
+		page, err := srv.Store.History(ctx, backchannel.HistoryQuery{Channel: "C0JL6CGQ2", Lo: 0, Hi: backchannel.TS(1 << 62), Limit: 999})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]map[string]any{}
+		for _, raw := range page.Messages {
+			var m map[string]any
+			if err := json.Unmarshal(raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			got[m["ts"].(string)] = m
+		}
+		if got[reacted]["reactions"] == nil || got[changed]["client_msg_id"] != "later-export" {
+			t.Fatalf("history after the later export:\n%v\n%v", got[reacted], got[changed])
+		}
+		checkPostedCounts(t, srv.Store)
+	})
+}
+
+// editElements rewrites a day file, inserting after the opening brace of
+// the element with each ts the given fields; every other element keeps its
+// bytes (so its line is the same as before).
+func editElements(t *testing.T, path string, insert map[string]string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(b, &elems); err != nil {
+		t.Fatal(err)
+	}
+	out := []byte("[\n")
+	for i, e := range elems {
+		var m struct {
+			TS string `json:"ts"`
+		}
+		if err := json.Unmarshal(e, &m); err != nil {
+			t.Fatal(err)
+		}
+		if f, ok := insert[m.TS]; ok {
+			e = append([]byte("{"+f), bytes.TrimPrefix(bytes.TrimSpace(e), []byte("{"))...)
+			delete(insert, m.TS)
+		}
+		if i > 0 {
+			out = append(out, ",\n"...)
+		}
+		out = append(out, e...)
+	}
+	if len(insert) > 0 {
+		t.Fatalf("%s: no element with ts %v", path, insert)
+	}
+	if err := os.WriteFile(path, append(out, "\n]\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -10,9 +10,22 @@ import (
 // switch, not a map: it is consulted for every field of every message.
 func dropFromDoc(k []byte) bool {
 	switch string(k) {
-	case "channel", "event_id", "event_ts", "client", // ingest-only
-		"reactions", "pinned_to", "is_starred", "edited", "reply_count", "reply_users_count",
-		"latest_reply", "reply_users", "replies", "subscribed", "last_read": // store-computed
+	case "channel", "event_id", "event_ts", "client", "edited": // ingest-only, or read into Event.Edited
+		return true
+	}
+	return Computed(k)
+}
+
+// Computed reports the keys of a message line that the decoder neither
+// copies into the Doc nor reads anything from: the store computes them
+// (reactions, pins, stars, thread stats) from other events. A line without
+// them decodes to the same event, Key aside (the Slack export importer
+// leaves them out, so that a later export whose reactions or replies grew
+// repeats the same line).
+func Computed(k []byte) bool {
+	switch string(k) {
+	case "reactions", "pinned_to", "is_starred", "reply_count", "reply_users_count",
+		"latest_reply", "reply_users", "replies", "subscribed", "last_read":
 		return true
 	}
 	return false

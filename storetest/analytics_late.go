@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -97,4 +98,56 @@ func testAnalyticsRebuild(t *testing.T, s backchannel.Store) {
 	after := closedFiles(t, as)
 	delete(files, backchannel.FileMember+" "+day1.String())
 	sameFiles(t, "rebuild of day 1", after, files)
+}
+
+// testReplacedMessageCountsOnce: a message line replaced by another for the
+// same (channel, ts) in a later batch (say a later Slack export's version
+// of it), then again after its day closed, is posted once — incrementally
+// and when the day is rebuilt from the log.
+func testReplacedMessageCountsOnce(t *testing.T, s backchannel.Store) {
+	as := analyticsStore(t, s)
+	ctx := t.Context()
+	apply(t, s, analyticsDirectory()...)
+	apply(t, s, Post("C1", "W1", "", msg1, "desktop", 1, "hello"))
+	if res := apply(t, s, Post("C1", "W1", "", msg1, "desktop", 1, "hello, changed")); res.Accepted != 1 {
+		t.Fatalf("replacing line: %+v", res)
+	}
+	if _, err := as.FinalizeDays(ctx, day1); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string) {
+		t.Helper()
+		var w1, c1 map[string]any
+		for _, l := range lines(t, readFile(t, as, backchannel.FileMember, day1)) {
+			if strings.Contains(l, `"user_id":"W1"`) {
+				w1 = decodeLine(t, l)
+			}
+		}
+		for _, l := range lines(t, readFile(t, as, backchannel.FilePublicChannel, day1)) {
+			if strings.Contains(l, `"channel_id":"C1"`) {
+				c1 = decodeLine(t, l)
+			}
+		}
+		if w1["messages_posted_count"] != 1.0 || w1["channel_messages_posted_count"] != 1.0 || w1["files_added_count"] != 1.0 {
+			t.Errorf("%s: W1's member line %v: want the message posted once, one file", what, w1)
+		}
+		if c1["messages_posted_count"] != 1.0 || c1["messages_posted_by_members_count"] != 1.0 {
+			t.Errorf("%s: C1's public_channel line %v: want the message posted once", what, c1)
+		}
+	}
+	check("replaced in a later batch")
+	apply(t, s, Post("C1", "W1", "", msg1, "desktop", 1, "hello, changed again")) // late
+	if err := as.RebuildDays(ctx, day1, day1); err != nil {
+		t.Fatalf("RebuildDays: %v", err)
+	}
+	check("replaced after the day closed, rebuilt")
+}
+
+func decodeLine(t *testing.T, l string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(l), &m); err != nil {
+		t.Fatalf("%s: %v", l, err)
+	}
+	return m
 }

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) backchannel.Store) {
 		{"Tokens", testTokens},
 		{"AnalyticsFiles", testAnalyticsFiles},
 		{"AnalyticsRebuild", testAnalyticsRebuild},
+		{"ReplacedMessageCountsOnce", testReplacedMessageCountsOnce},
 		{"AnalyticsMemberCounts", testAnalyticsMemberCounts},
 		{"ActivityProperty", testActivityProperty},
 		{"ActivityBounds", testActivityBounds},

@@ -68,6 +68,12 @@ func TestBadInput(t *testing.T) {
 			`: general/2020-09-13.json:2:2: message 2: ts: invalid timestamp "soon"`, nil},
 		{"bad user id", dir(map[string]any{"general/2020-09-13.json": `[{"type":"message","user":"bob","ts":"1600000100.000100"}]`}), Options{},
 			`: general/2020-09-13.json:1:2: message 1: user: invalid user ID "bob" (want U… or W…: an uppercase letter and then uppercase letters and digits)`, nil},
+		{"duplicate key", dir(map[string]any{"general/2020-09-13.json": `[{"type":"message","user":"U0AAA0001","ts":"1600000100.000100","text":"a","text":"b"}]`}), Options{},
+			`: general/2020-09-13.json:1:2: message 1: text: duplicate key`, nil},
+		// A field the line leaves out (the store computes it) is still one
+		// key twice.
+		{"duplicate computed key", dir(map[string]any{"general/2020-09-13.json": `[{"type":"message","user":"U0AAA0001","ts":"1600000100.000100","reply_count":1,"reply_count":2}]`}), Options{},
+			`: general/2020-09-13.json:1:2: message 1: reply_count: duplicate key`, nil},
 		{"bad users.json", dir(map[string]any{"users.json": `[{"id":"U0AAA0001","team_id":"T0AAA0001"},{"id":"x1","team_id":"T0AAA0001"}]`}), Options{},
 			`: users.json:1:43: element 2: id: invalid user ID "x1" (want U… or W…: an uppercase letter and then uppercase letters and digits)`, nil},
 		{"unknown folder", dir(map[string]any{"random/2020-09-13.json": `[]`}), Options{},

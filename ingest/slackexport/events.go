@@ -250,20 +250,7 @@ func (w *walker) message(c *conv, raw []byte) error {
 	if err != nil {
 		return fmt.Errorf("ts: %w", err)
 	}
-	line := append(w.buf[:0], '{')
-	if !isString(m.channel) || len(m.channel) == 2 {
-		line = append(append(append(line, `"channel":"`...), c.rec.ID...), `",`...)
-	}
-	line = append(append(append(line, `"event_id":"export:msg:`...), c.rec.ID...), ':')
-	line = appendTS(line, ts, m.ts)
-	if m.editedTS != nil {
-		// An edit seen in a later export replaces the message.
-		if ets, err := parseTS(m.editedTS); err == nil {
-			line = appendTS(append(line, ":edited:"...), ets, m.editedTS)
-		}
-	}
-	line = append(append(line, `",`...), raw[1:]...)
-	w.buf = line
+	line := w.messageLine(c, &m, raw)
 	if err := w.emit(line); err != nil {
 		return errors.New(detail(err))
 	}
@@ -279,6 +266,42 @@ func (w *walker) message(c *conv, raw []byte) error {
 		return err
 	}
 	return w.subtype(c, &m, ts)
+}
+
+// messageLine builds the line of an exported message: the element plus
+// its channel, without event_id and without the fields the store computes
+// from other events (ingest.Computed: reactions, pins, thread stats), which
+// the decoder would drop anyway. Such a line is deduplicated through the
+// message's own row (docs/sqlite.md, "Idempotency"), and it is the same in
+// every export of the workspace until the message itself changes (an edit
+// changes its "edited"): a later export whose reactions or replies grew
+// repeats it, while a changed message replaces the stored one.
+func (w *walker) messageLine(c *conv, m *messageInfo, raw []byte) []byte {
+	line := append(w.buf[:0], '{')
+	if !isString(m.channel) || len(m.channel) == 2 {
+		line = append(append(append(line, `"channel":"`...), c.rec.ID...), `",`...)
+	}
+	if m.computed == 0 || m.computedTwice {
+		line = append(line, raw[1:]...)
+	} else {
+		n := 0
+		topFields(raw, func(k, v []byte) {
+			if ingest.Computed(k) {
+				return
+			}
+			if n > 0 {
+				line = append(line, ',')
+			}
+			n++
+			line = append(append(append(append(line, '"'), k...), `":`...), v...)
+		})
+		if n == 0 && line[len(line)-1] == ',' { // only computed fields: drop the channel's comma
+			line = line[:len(line)-1]
+		}
+		line = append(line, '}')
+	}
+	w.buf = line
+	return line
 }
 
 func (w *walker) reactions(c *conv, m *messageInfo, ts backchannel.TS) error {

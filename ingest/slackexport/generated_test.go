@@ -2,12 +2,17 @@ package slackexport
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/ingest"
 )
 
 const (
@@ -210,5 +215,136 @@ func TestLaterExportAddsOnlyNew(t *testing.T) {
 	dm := history(t, st, gDM)
 	if dm[0]["text"] != "dm, edited" || dm[0]["reactions"] == nil {
 		t.Fatalf("dm: %v", dm)
+	}
+}
+
+// Message lines carry no event_id (they are deduplicated through the
+// message's row) and leave out the fields the store computes, so that a
+// later export whose thread grew and whose reactions changed repeats the
+// parent's line byte for byte.
+func TestMessageLines(t *testing.T) {
+	p := generatedExport(t)
+	first := lines(t, p, gOpts)
+	for _, l := range first {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m["type"] != "message" {
+			continue
+		}
+		if m["event_id"] != nil {
+			t.Errorf("message line with an event_id: %s", l)
+		}
+		for k := range m {
+			if ingest.Computed([]byte(k)) {
+				t.Errorf("message line with %q: %s", k, l)
+			}
+		}
+	}
+	growThread(t, p)
+	later := lines(t, p, gOpts)
+	parent := func(ls []string) string {
+		for _, l := range ls {
+			if strings.Contains(l, `"text":"parent"`) {
+				return l
+			}
+		}
+		t.Fatal("no parent line")
+		return ""
+	}
+	if a, b := parent(first), parent(later); a != b {
+		t.Errorf("the parent's line changed with its thread:\n%s\n%s", a, b)
+	}
+	if !strings.Contains(parent(first), `"thread_ts":"`+at(2, 0)+`"`) {
+		t.Errorf("parent line lost its thread_ts: %s", parent(first))
+	}
+}
+
+// growThread rewrites general/2021-03-01.json of the generated export as a
+// later export of it would be: a third reply (the parent's reply fields
+// change), one more user on the parent's reaction, and the file message
+// changed without an edit (a file's URL, as exports sign them anew).
+func growThread(t *testing.T, p string) {
+	t.Helper()
+	f := filepath.Join(p, "general", "2021-03-01.json")
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var day []map[string]any
+	if err := json.Unmarshal(b, &day); err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, m := range day {
+		switch m["ts"] {
+		case at(2, 0):
+			m["reply_count"], m["latest_reply"], m["reply_users"] = 3, at(3, 2), []string{gMulti, gPlain, gAdmin}
+			m["reply_users_count"] = 3
+			m["reactions"] = []any{map[string]any{"name": "tada", "users": []string{gMulti, gPlain, gAdmin}, "count": 3}}
+		case at(4, 0):
+			m["files"] = []any{map[string]any{"id": "F0001", "name": "a.pdf", "url_private": "https://files/a.pdf?t=2"},
+				map[string]any{"id": "F0002", "name": "b.pdf"}}
+		}
+		out = append(out, m)
+		if m["ts"] == at(3, 1) {
+			out = append(out, map[string]any{"type": "message", "user": gAdmin, "text": "reply three", "ts": at(3, 2),
+				"thread_ts": at(2, 0), "parent_user_id": gAdmin})
+		}
+	}
+	writeFiles(t, p, map[string]any{"general/2021-03-01.json": out})
+}
+
+// A later export in which a thread grew, a reaction was added and a message
+// changed without an edit marker: the new reply and reaction are added, the
+// changed message replaces the stored one, the parent's line is a
+// duplicate, and the rebuilt day counts every message once.
+func TestLaterExportGrownThread(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	p := generatedExport(t)
+	first, err := Import(ctx, st, p, gOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day, _ := backchannel.ParseDay("2021-03-01")
+	posted, files := memberCounts(t, st, day), memberField(t, st, day, "files_added_count")
+	if posted[gPlain] == 0 || files[gPlain] != 2 {
+		t.Fatalf("first import: posted %v, files %v", posted, files)
+	}
+	growThread(t, p)
+	later, err := Import(ctx, st, p, gOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// New: the reply, the reaction and the changed file message.
+	if later.Accepted != 3 || later.Duplicates != first.Events-1 || later.Rebuilt == nil {
+		t.Fatalf("later import: %+v %d/%d (first %d events)", later.Summary, later.Accepted, later.Duplicates, first.Events)
+	}
+	byTS := map[string]map[string]any{}
+	for _, m := range history(t, st, gGeneral) {
+		byTS[m["ts"].(string)] = m
+	}
+	parent := byTS[at(2, 0)]
+	if parent["reply_count"] != 3.0 || parent["latest_reply"] != at(3, 2) || parent["pinned_to"] == nil {
+		t.Errorf("parent: %v", parent)
+	}
+	if rs, _ := parent["reactions"].([]any); len(rs) != 1 || rs[0].(map[string]any)["count"] != 3.0 {
+		t.Errorf("parent reactions: %v", parent["reactions"])
+	}
+	if fs, _ := byTS[at(4, 0)]["files"].([]any); len(fs) != 2 || fs[0].(map[string]any)["url_private"] == nil {
+		t.Errorf("file message not replaced: %v", byTS[at(4, 0)])
+	}
+	posted[gAdmin]++ // the new reply
+	if got := memberCounts(t, st, day); !reflect.DeepEqual(got, posted) {
+		t.Errorf("messages_posted_count after the later export: %v, want %v", got, posted)
+	}
+	if got := memberField(t, st, day, "files_added_count"); !reflect.DeepEqual(got, files) {
+		t.Errorf("files_added_count after the later export: %v, want %v", got, files)
+	}
+	again, err := Import(ctx, st, p, gOpts)
+	if err != nil || again.Accepted != 0 || again.Duplicates != later.Events {
+		t.Fatalf("re-import of the later export: %+v %v", again, err)
 	}
 }

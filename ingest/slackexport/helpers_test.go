@@ -134,6 +134,12 @@ func copyAll(w io.Writer, r io.Reader) (int64, error) { return io.Copy(w, r) }
 // memberCounts reads a closed day's member file: user → messages_posted_count.
 func memberCounts(t *testing.T, as backchannel.AnalyticsStore, day backchannel.Day) map[string]float64 {
 	t.Helper()
+	return memberField(t, as, day, "messages_posted_count")
+}
+
+// memberField reads a closed day's member file: user → the numeric field.
+func memberField(t *testing.T, as backchannel.AnalyticsStore, day backchannel.Day, field string) map[string]float64 {
+	t.Helper()
 	rc, err := as.OpenAnalyticsFile(context.Background(), backchannel.FileMember, day)
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +156,7 @@ func memberCounts(t *testing.T, as backchannel.AnalyticsStore, day backchannel.D
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			t.Fatal(err)
 		}
-		got[l["user_id"].(string)] = l["messages_posted_count"].(float64)
+		got[l["user_id"].(string)] = l[field].(float64)
 	}
 	return got
 }

@@ -111,11 +111,18 @@ func readArray[T any](d *dayReader, fn func(T) error) error {
 type messageInfo struct {
 	subtype, user        string
 	typ, channel         []byte // raw values
-	ts, editedTS         []byte
+	ts                   []byte
 	reactions, pinnedTo  []byte
 	pinnedInfo           []byte
 	topic, purpose, name []byte
 	oldName              string
+	// computed counts the fields the store computes (ingest.Computed),
+	// which the message's line leaves out; computedTwice is set when one
+	// of them occurs twice (the line is then left whole, for the decoder
+	// to report the duplicate key).
+	computed      int
+	computedTwice bool
+	seen          uint16
 }
 
 func readMessage(raw []byte) messageInfo {
@@ -132,18 +139,28 @@ func readMessage(raw []byte) messageInfo {
 			m.channel = v
 		case "ts":
 			m.ts = v
-		case "edited":
-			if len(v) > 0 && v[0] == '{' {
-				topFields(v, func(k, v []byte) {
-					if string(k) == "ts" {
-						m.editedTS = v
-					}
-				})
-			}
 		case "reactions":
 			m.reactions = v
+			m.noteComputed(computedReactions)
 		case "pinned_to":
 			m.pinnedTo = v
+			m.noteComputed(computedPinnedTo)
+		case "is_starred":
+			m.noteComputed(computedIsStarred)
+		case "reply_count":
+			m.noteComputed(computedReplyCount)
+		case "reply_users_count":
+			m.noteComputed(computedReplyUsersCount)
+		case "latest_reply":
+			m.noteComputed(computedLatestReply)
+		case "reply_users":
+			m.noteComputed(computedReplyUsers)
+		case "replies":
+			m.noteComputed(computedReplies)
+		case "subscribed":
+			m.noteComputed(computedSubscribed)
+		case "last_read":
+			m.noteComputed(computedLastRead)
 		case "pinned_info":
 			m.pinnedInfo = v
 		case "topic":
@@ -157,6 +174,26 @@ func readMessage(raw []byte) messageInfo {
 		}
 	})
 	return m
+}
+
+// The keys of ingest.Computed, as bits of messageInfo.seen.
+const (
+	computedReactions = 1 << iota
+	computedPinnedTo
+	computedIsStarred
+	computedReplyCount
+	computedReplyUsersCount
+	computedLatestReply
+	computedReplyUsers
+	computedReplies
+	computedSubscribed
+	computedLastRead
+)
+
+func (m *messageInfo) noteComputed(bit uint16) {
+	m.computed++
+	m.computedTwice = m.computedTwice || m.seen&bit != 0
+	m.seen |= bit
 }
 
 // reaction is one entry of a message's reactions.
