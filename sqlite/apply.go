@@ -58,6 +58,7 @@ type batch struct {
 
 	snaps     map[string]*snap // per channel: what may be stored (marks.go)
 	decorated map[msgKey]bool  // keys whose reactions or pins this batch wrote
+	reacts    []any            // reactions added, not yet inserted (flushReactions)
 	ru        rollups          // analytics deltas of the batch (rollup.go)
 }
 
@@ -123,6 +124,9 @@ func (w *writer) apply(ctx context.Context, events []backchannel.Event, p *prepa
 		if err := b.applyOne(ctx, &events[i], b.seq[i]); err != nil {
 			return backchannel.ApplyResult{}, err
 		}
+	}
+	if err := b.flushReactions(ctx); err != nil {
+		return backchannel.ApplyResult{}, err
 	}
 	if err := b.flush(ctx); err != nil {
 		return backchannel.ApplyResult{}, err

@@ -66,8 +66,11 @@ func (b *batch) applyOne(ctx context.Context, ev *backchannel.Event, seq int64) 
 		b.row(msgKey{ev.ChannelID, ev.TS}).render = true
 		b.decorated[msgKey{ev.ChannelID, ev.TS}] = true
 		if ev.Type == backchannel.EvReactionAdded {
-			return b.execOne(ctx, `INSERT INTO reactions (channel_id, ts, name, user_id, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				ev.ChannelID, int64(ev.TS), ev.Reaction, ev.UserID, seq)
+			b.reacts = append(b.reacts, ev.ChannelID, int64(ev.TS), ev.Reaction, ev.UserID, seq)
+			return nil
+		}
+		if err := b.flushReactions(ctx); err != nil { // in event order
+			return err
 		}
 		return b.execOne(ctx, `DELETE FROM reactions WHERE channel_id = ? AND ts = ? AND name = ? AND user_id = ?`,
 			ev.ChannelID, int64(ev.TS), ev.Reaction, ev.UserID)
@@ -84,6 +87,21 @@ func (b *batch) applyOne(ctx context.Context, ev *backchannel.Event, seq int64) 
 		b.t.act(ev.ChannelID) // cached activity pages (cache_activity.go)
 	}
 	// Other types (activity for analytics) live only in the event log.
+	return nil
+}
+
+// flushReactions inserts the reactions added since the last flush, in
+// event order, with multi-row statements: what one statement per event
+// would do (the first reaction of a user with a name keeps its seq).
+func (b *batch) flushReactions(ctx context.Context) error {
+	if len(b.reacts) == 0 {
+		return nil
+	}
+	err := b.w.execRows(ctx, `INSERT INTO reactions (channel_id, ts, name, user_id, seq)`, `(?,?,?,?,?)`, `ON CONFLICT DO NOTHING`, nil, 5, b.reacts)
+	b.reacts = b.reacts[:0]
+	if err != nil {
+		return fmt.Errorf("add reactions: %w", err)
+	}
 	return nil
 }
 

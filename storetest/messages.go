@@ -123,6 +123,20 @@ func testReactions(t *testing.T, s backchannel.Store) {
 	msgs, _ = history(t, s, backchannel.HistoryQuery{Channel: "C1"})
 	equal(t, "no reactions left", msgs, []string{base + `}`})
 
+	// Adds and removals in one batch apply in order: W3 re-adds after its
+	// removal, so it is listed after W2; W1's removal comes last.
+	apply(t, s,
+		Reaction(true, "C1", TS(1), "W3", "wave", TS(20)),
+		Reaction(true, "C1", TS(1), "W1", "wave", TS(21)),
+		Reaction(true, "C1", TS(1), "W2", "wave", TS(22)),
+		Reaction(false, "C1", TS(1), "W3", "wave", TS(23)),
+		Reaction(true, "C1", TS(1), "W3", "wave", TS(24)),
+		Reaction(true, "C1", TS(1), "W2", "wave", TS(25)), // again: nothing
+		Reaction(false, "C1", TS(1), "W1", "wave", TS(26)))
+	msgs, _ = history(t, s, backchannel.HistoryQuery{Channel: "C1"})
+	equal(t, "one batch of adds and removals", msgs, []string{base + `,"reactions":[{"name":"wave","users":["W2","W3"],"count":2}]}`})
+	apply(t, s, Reaction(false, "C1", TS(1), "W2", "wave", TS(27)), Reaction(false, "C1", TS(1), "W3", "wave", TS(28)))
+
 	// A reaction to a message that arrives later.
 	apply(t, s, Reaction(true, "C1", TS(2), "W1", "eyes", TS(17)))
 	apply(t, s, Message("C1", "W2", TS(2), "late"))
