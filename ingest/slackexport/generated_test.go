@@ -159,17 +159,8 @@ func TestGeneratedExport(t *testing.T) {
 	if len(h) != 9 { // 11 messages minus 2 replies
 		t.Fatalf("general: %d messages in history", len(h))
 	}
-	byTS := map[string]map[string]any{}
-	for _, m := range h {
-		byTS[m["ts"].(string)] = m
-	}
-	parent := byTS[at(2, 0)]
-	if parent["reply_count"] != 2.0 || parent["latest_reply"] != at(3, 1) || parent["pinned_to"] == nil {
-		t.Errorf("parent: %v", parent)
-	}
-	if rs, _ := parent["reactions"].([]any); len(rs) != 1 || rs[0].(map[string]any)["count"] != 2.0 {
-		t.Errorf("parent reactions: %v", parent["reactions"])
-	}
+	byTS := byTSOf(h)
+	checkParent(t, byTS[at(2, 0)], 2, at(3, 1), 2)
 	if e, _ := byTS[at(6, 0)]["edited"].(map[string]any); e["ts"] != at(6, 5) {
 		t.Errorf("edited: %v", byTS[at(6, 0)])
 	}
@@ -322,17 +313,8 @@ func TestLaterExportGrownThread(t *testing.T) {
 	if later.Accepted != 3 || later.Duplicates != first.Events-1 || later.Rebuilt == nil {
 		t.Fatalf("later import: %+v %d/%d (first %d events)", later.Summary, later.Accepted, later.Duplicates, first.Events)
 	}
-	byTS := map[string]map[string]any{}
-	for _, m := range history(t, st, gGeneral) {
-		byTS[m["ts"].(string)] = m
-	}
-	parent := byTS[at(2, 0)]
-	if parent["reply_count"] != 3.0 || parent["latest_reply"] != at(3, 2) || parent["pinned_to"] == nil {
-		t.Errorf("parent: %v", parent)
-	}
-	if rs, _ := parent["reactions"].([]any); len(rs) != 1 || rs[0].(map[string]any)["count"] != 3.0 {
-		t.Errorf("parent reactions: %v", parent["reactions"])
-	}
+	byTS := byTSOf(history(t, st, gGeneral))
+	checkParent(t, byTS[at(2, 0)], 3, at(3, 2), 3)
 	if fs, _ := byTS[at(4, 0)]["files"].([]any); len(fs) != 2 || fs[0].(map[string]any)["url_private"] == nil {
 		t.Errorf("file message not replaced: %v", byTS[at(4, 0)])
 	}
@@ -346,5 +328,26 @@ func TestLaterExportGrownThread(t *testing.T) {
 	again, err := Import(ctx, st, p, gOpts)
 	if err != nil || again.Accepted != 0 || again.Duplicates != later.Events {
 		t.Fatalf("re-import of the later export: %+v %v", again, err)
+	}
+}
+
+// byTSOf indexes history messages by ts.
+func byTSOf(h []map[string]any) map[string]map[string]any {
+	byTS := map[string]map[string]any{}
+	for _, m := range h {
+		byTS[m["ts"].(string)] = m
+	}
+	return byTS
+}
+
+// checkParent checks the generated export's pinned thread parent: its
+// replies, latest reply and the count of its one reaction.
+func checkParent(t *testing.T, parent map[string]any, replies float64, latest string, reacted float64) {
+	t.Helper()
+	if parent["reply_count"] != replies || parent["latest_reply"] != latest || parent["pinned_to"] == nil {
+		t.Errorf("parent: %v", parent)
+	}
+	if rs, _ := parent["reactions"].([]any); len(rs) != 1 || rs[0].(map[string]any)["count"] != reacted {
+		t.Errorf("parent reactions: %v", parent["reactions"])
 	}
 }
