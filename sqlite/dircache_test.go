@@ -21,18 +21,7 @@ import (
 func TestDirectoryContextCacheIsExact(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "test.db")
-	open := func() *sqlite.DB {
-		db, err := sqlite.Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return db
-	}
-	db, other := open(), open()
+	db, other := openPath(t, path), openPath(t, path)
 	n := 0
 	events := func(lines ...string) []backchannel.Event {
 		t.Helper()

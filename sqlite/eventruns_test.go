@@ -13,14 +13,16 @@ import (
 	"github.com/backchannel/backchannel/storetest"
 )
 
+// openPath opens and migrates the database at path, closed at the test's
+// end (Close may also be called before).
 func openPath(t *testing.T, path string) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.Close() })
 	if err := db.Migrate(t.Context()); err != nil {
-		db.Close()
 		t.Fatal(err)
 	}
 	return db
