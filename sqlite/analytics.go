@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/analytics"
@@ -195,7 +194,6 @@ func (w *writer) rebuildContext(ctx context.Context, f *analytics.Fact, ru *roll
 }
 
 // dayTypes lists, for SQL, the event types that carry a day.
-func dayTypes() string { return "'" + strings.Join(analytics.DayTypes, "','") + "'" }
 
 // DumpRollups lists every rollup row as text, in key order: the
 // conformance suite compares them before and after RebuildDays.

@@ -46,18 +46,7 @@ func TestAckWaitsForWALSync(t *testing.T) {
 // seqs do not collide, and cached pages are not served once stale.
 func TestOtherProcessWrites(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "test.db")
-	open := func() *sqlite.DB {
-		db, err := sqlite.Open(t.Context(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		return db
-	}
-	serve, imp := open(), open()
+	serve, imp := openPath(t, path), openPath(t, path)
 	benchChannels(t, serve, 1)
 	if _, err := serve.Apply(t.Context(), benchMessages("C0", 0, 10)); err != nil {
 		t.Fatal(err)

@@ -351,8 +351,10 @@ func eachLogged(ctx context.Context, q querier, types []string, fn func(raw []by
 		more bool
 	}
 	nextRun := func() error {
-		run.more = runs != nil && runs.Next()
-		if !run.more {
+		if run.more && len(run.raw) != 0 {
+			return fmt.Errorf("event run before seq %d: %d bytes after its last line", run.seq, len(run.raw))
+		}
+		if run.more = runs != nil && runs.Next(); !run.more {
 			if runs != nil {
 				return runs.Err()
 			}
@@ -364,9 +366,6 @@ func eachLogged(ctx context.Context, q querier, types []string, fn func(raw []by
 	emitRuns := func(seq int64) error {
 		for run.more && (seq < 0 || run.seq < seq) {
 			if run.n == 0 {
-				if len(run.raw) != 0 {
-					return fmt.Errorf("event run before seq %d: %d bytes after its last line", run.seq, len(run.raw))
-				}
 				if err := nextRun(); err != nil {
 					return err
 				}

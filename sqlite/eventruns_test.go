@@ -13,21 +13,6 @@ import (
 	"github.com/backchannel/backchannel/storetest"
 )
 
-// openPath opens and migrates the database at path, closed at the test's
-// end (Close may also be called before).
-func openPath(t *testing.T, path string) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
 func applyAll(t *testing.T, db *sqlite.DB, evs ...backchannel.Event) backchannel.ApplyResult {
 	t.Helper()
 	for i := range evs {

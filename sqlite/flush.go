@@ -54,7 +54,7 @@ func (b *batch) flush(ctx context.Context) error {
 		return err
 	}
 
-	var top, plain, full []*msgRow
+	var top, full []*msgRow
 	for _, k := range keys {
 		r := b.rows[k]
 		body := render.Render(render.Message{Channel: r.key.ch, TS: r.key.ts, ThreadTS: r.threadTS, Doc: r.doc, Edited: r.edited},
@@ -64,12 +64,9 @@ func (b *batch) flush(ctx context.Context) error {
 			continue
 		}
 		r.body, r.visible = body, vis
-		switch {
-		case r.deleted || r.edited != nil || !bytes.Equal(r.doc, r.body):
-			full = append(full, r)
-		case r.threadTS == 0 && r.subtype == "" && r.visible:
+		if r.threadTS == 0 && r.subtype == "" && r.visible && !r.deleted && r.edited == nil && bytes.Equal(r.doc, r.body) {
 			top = append(top, r)
-		default:
+		} else {
 			full = append(full, r)
 		}
 	}
@@ -83,9 +80,6 @@ func (b *batch) flush(ctx context.Context) error {
 	}
 	slices.SortFunc(tombs, func(a, b *msgRow) int { return less(a.key, b.key) })
 	if err := b.writeRows(ctx, top, rowTop); err != nil {
-		return err
-	}
-	if err := b.writeRows(ctx, plain, rowPlain); err != nil {
 		return err
 	}
 	return b.writeRows(ctx, append(full, tombs...), rowFull)
@@ -112,10 +106,8 @@ type rowShape struct {
 var (
 	// rowTop: a plain top-level message (no thread, subtype or edit, doc
 	// equal to body) — almost every row of a stream of new messages.
-	rowTop = rowShape{`(@,?,0,NULL,?,'',1,0,1,NULL,NULL,NULL,?,?)`, 4}
-	// rowPlain: present, not deleted, not edited, doc equal to body.
-	rowPlain = rowShape{`(@,?,?,?,?,?,1,0,?,NULL,NULL,NULL,?,?)`, 8}
-	rowFull  = rowShape{`(@,?,?,?,?,?,?,?,?,?,?,?,?,?)`, 13}
+	rowTop  = rowShape{`(@,?,0,NULL,?,'',1,0,1,NULL,NULL,NULL,?,?)`, 4}
+	rowFull = rowShape{`(@,?,?,?,?,?,?,?,?,?,?,?,?,?)`, 13}
 )
 
 // writeRows upserts rows (sorted by key) of one shape, per channel.
@@ -144,15 +136,13 @@ func (b *batch) appendRowArgs(args []any, r *msgRow, shape rowShape) []any {
 	if r.parentTS != 0 {
 		parent = int64(r.parentTS)
 	}
-	var keySeq any // the holder column: seq and key
+	var holder any // seq and key, or NULL
 	if r.keySeq != 0 {
-		keySeq = b.holderOf(r)
+		holder = b.holderOf(r)
 	}
 	switch shape {
 	case rowTop:
-		return append(args, int64(r.key.ts), r.user, r.body, keySeq)
-	case rowPlain:
-		return append(args, int64(r.key.ts), int64(r.threadTS), parent, r.user, r.subtype, boolInt(r.visible), r.body, keySeq)
+		return append(args, int64(r.key.ts), r.user, r.body, holder)
 	}
 	var eu, et any
 	if r.edited != nil {
@@ -163,7 +153,7 @@ func (b *batch) appendRowArgs(args []any, r *msgRow, shape rowShape) []any {
 		doc = r.doc // stored apart only when rendering added fields
 	}
 	return append(args, int64(r.key.ts), int64(r.threadTS), parent, r.user, r.subtype,
-		boolInt(r.present), boolInt(r.deleted), boolInt(r.visible), eu, et, doc, r.body, keySeq)
+		boolInt(r.present), boolInt(r.deleted), boolInt(r.visible), eu, et, doc, r.body, holder)
 }
 
 // holderOf encodes r's holder for messages.holder: its seq (8 bytes, big

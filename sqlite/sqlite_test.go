@@ -27,6 +27,21 @@ func openTest(t testing.TB, opts ...sqlite.Option) *sqlite.DB {
 	return db
 }
 
+// openPath opens and migrates the database at path, closed at the test's
+// end (Close may also be called before).
+func openPath(t testing.TB, path string) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) backchannel.Store { return openTest(t) })
 }
