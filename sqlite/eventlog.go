@@ -13,8 +13,29 @@ import (
 	"github.com/backchannel/backchannel"
 )
 
-// slotOf is where a key starts probing in event_keys: its first 8 bytes.
-func slotOf(k *[32]byte) int64 { return int64(binary.BigEndian.Uint64(k[:8])) }
+// keySlot is where a key starts probing in event_keys: its first 8 bytes.
+func keySlot(k *[32]byte) int64 { return int64(binary.BigEndian.Uint64(k[:8])) }
+
+// slotOf is where ev starts probing in event_keys. An activity event
+// without event_id starts in the region of its event_ts (timeBucket):
+// its key is the hash of its line, which holds event_ts, so a replay
+// starts in the same place. Every other event starts at keySlot.
+func slotOf(ev *backchannel.Event) int64 {
+	if byTime(ev) {
+		return int64(ev.EventTS)>>timeBucket<<slotHashBits | keySlot(&ev.Key)&(1<<slotHashBits-1)
+	}
+	return keySlot(&ev.Key)
+}
+
+// byTime reports whether ev's slot starts in the region of its event_ts.
+func byTime(ev *backchannel.Event) bool {
+	return ev.ID == "" && ev.EventTS > 0 && backchannel.IsActivity(ev.Type)
+}
+
+const (
+	timeBucket   = 30 // event_ts (µs) >> 30: regions of ~18 minutes
+	slotHashBits = 40
+)
 
 // claimKeys gives every distinct event of the batch its seq and marks the
 // duplicates (b.seq[i] == 0) among those deduplicated through event_keys: an
@@ -44,16 +65,20 @@ func (b *batch) claimKeys(ctx context.Context, events []backchannel.Event, p *pr
 		}
 	}
 
+	skip, err := b.legacyDuplicates(ctx, events, p)
+	if err != nil {
+		return err
+	}
 	args := make([]any, 0, 1+chunkRows)
 	// Runs of consecutive entries that need a slot: their seqs are computed
 	// from the run's first rather than bound.
 	for j := 0; j < len(idx); {
-		if p.byRow[j] {
+		if skip[j] {
 			j++
 			continue
 		}
 		end := j + 1
-		for end < len(idx) && !p.byRow[end] {
+		for end < len(idx) && !skip[end] {
 			end++
 		}
 		for lo, k := j, 0; lo < end; lo += k {
@@ -70,13 +95,97 @@ func (b *batch) claimKeys(ctx context.Context, events []backchannel.Event, p *pr
 				}
 				continue
 			}
-			if err := b.resolveChunk(ctx, events, chunk, base+int64(lo)); err != nil {
+			if err := b.resolveChunk(ctx, events, chunk, p.slots[lo:lo+k], base+int64(lo)); err != nil {
 				return err
 			}
 		}
 		j = end
 	}
 	return nil
+}
+
+// legacyDuplicates returns which entries of p.idx claim no slot: the
+// `message` events settled through their rows (p.byRow) and, in a database
+// whose event_keys still holds activity events' slots from before migration
+// 0008, the activity events found there: replays of lines logged before the
+// upgrade. Each such event is looked for at its old slot, read only.
+func (b *batch) legacyDuplicates(ctx context.Context, events []backchannel.Event, p *prepared) ([]bool, error) {
+	w := b.w
+	if w.legacyKeys < 0 {
+		var n int64
+		if err := w.queryRow(ctx, `SELECT count(*) FROM event_keys_legacy`).Scan(&n); err != nil {
+			return nil, fmt.Errorf("read event_keys_legacy: %w", err)
+		}
+		w.legacyKeys = int8(min(n, 1))
+	}
+	if w.legacyKeys == 0 {
+		return p.byRow, nil
+	}
+	var moved []int // entries whose slot moved in 0008
+	for j, i := range p.idx {
+		if byTime(&events[i]) {
+			moved = append(moved, j)
+		}
+	}
+	if len(moved) == 0 {
+		return p.byRow, nil
+	}
+	skip := slices.Clone(p.byRow)
+	for lo := 0; lo < len(moved); lo += chunkRows {
+		chunk := moved[lo:min(lo+chunkRows, len(moved))]
+		args := make([]any, len(chunk))
+		for k, j := range chunk {
+			args[k] = keySlot(&events[p.idx[j]].Key)
+		}
+		held := make(map[int64]int64, len(chunk))
+		s, err := w.stmt(ctx, `SELECT slot, seq FROM event_keys WHERE slot IN (?`+strings.Repeat(`,?`, len(chunk)-1)+`)`)
+		if err != nil {
+			return nil, err
+		}
+		err = scanAll(ctx, s, args, func(rows *sql.Rows) error {
+			var slot, seq int64
+			err := rows.Scan(&slot, &seq)
+			held[slot] = seq
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read event keys: %w", err)
+		}
+		for k, j := range chunk {
+			slot := args[k].(int64)
+			if _, ok := held[slot]; !ok {
+				continue // a free old slot: not logged before the upgrade
+			}
+			dup, err := w.findKey(ctx, &events[p.idx[j]].Key, slot)
+			if err != nil {
+				return nil, err
+			}
+			skip[j] = dup
+		}
+	}
+	return skip, nil
+}
+
+// findKey probes event_keys from start, as resolve does, without claiming:
+// whether key is logged.
+func (w *writer) findKey(ctx context.Context, key *[32]byte, start int64) (bool, error) {
+	for slot := start; ; slot++ {
+		var seq int64
+		err := w.queryRow(ctx, `SELECT seq FROM event_keys WHERE slot = ?`, slot).Scan(&seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("read event key: %w", err)
+		}
+		k, err := w.loggedKey(ctx, seq)
+		if err != nil {
+			return false, err
+		}
+		if bytes.Equal(k, key[:]) {
+			return true, nil
+		}
+	}
 }
 
 // keyOf returns the key of the event logged (or about to be logged by this
@@ -139,7 +248,7 @@ func (b *batch) settleMessages(ctx context.Context) error {
 		}
 		slotted := !b.p.byRow[j] // its key is in event_keys already
 		if !slotted && r.inDB && r.present {
-			dup, err := b.resolve(ctx, &ev.Key, b.seq[i])
+			dup, err := b.resolve(ctx, &ev.Key, keySlot(&ev.Key), b.seq[i])
 			if err != nil {
 				return err
 			}
@@ -165,7 +274,7 @@ func (b *batch) settleMessages(ctx context.Context) error {
 func (b *batch) release(ctx context.Context, r *msgRow) error {
 	var key [32]byte
 	copy(key[:], r.holder)
-	dup, err := b.resolve(ctx, &key, r.keySeq)
+	dup, err := b.resolve(ctx, &key, keySlot(&key), r.keySeq)
 	if err != nil {
 		return err
 	}
@@ -240,17 +349,14 @@ func (b *batch) appendRuns(ctx context.Context, j, end int) error {
 // resolveChunk handles a chunk in which some events did not get their slot:
 // those whose slot holds their own seq are new; the others are resolved one
 // by one.
-func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, chunk []int, seq0 int64) error {
+func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, chunk []int, slots []any, seq0 int64) error {
 	w := b.w
 	type holder struct {
 		seq int64
 		key []byte // nil: an event of this batch, not logged yet
 	}
 	held := make(map[int64]holder, len(chunk))
-	args := make([]any, len(chunk))
-	for j, i := range chunk {
-		args[j] = slotOf(&events[i].Key)
-	}
+	args := slots
 	// The holders' keys come along, so that a duplicate (a replay: every
 	// event of a chunk) is settled here instead of by two lookups each.
 	q := `SELECT k.slot, k.seq, e.key FROM event_keys AS k LEFT JOIN events AS e ON e.seq = k.seq
@@ -284,7 +390,7 @@ func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, ch
 		if bytes.Equal(h.key, events[i].Key[:]) {
 			continue // a duplicate: its slot holds its key
 		}
-		dup, err := b.resolve(ctx, &events[i].Key, seq)
+		dup, err := b.resolve(ctx, &events[i].Key, args[j].(int64), seq)
 		if err != nil {
 			return err
 		}
@@ -298,9 +404,9 @@ func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, ch
 // resolve probes from key's slot: a slot holding the same key means a
 // duplicate; one holding another key (a 64-bit collision) sends it on to the
 // next slot; the first free slot is claimed for seq.
-func (b *batch) resolve(ctx context.Context, key *[32]byte, seq int64) (dup bool, err error) {
+func (b *batch) resolve(ctx context.Context, key *[32]byte, start, seq int64) (dup bool, err error) {
 	w := b.w
-	for slot := slotOf(key); ; slot++ { // wraps around: slots are any int64
+	for slot := start; ; slot++ { // wraps around: slots are any int64
 		var held sql.NullInt64
 		err := w.queryRow(ctx, `SELECT seq FROM event_keys WHERE slot = ?`, slot).Scan(&held)
 		if errors.Is(err, sql.ErrNoRows) {

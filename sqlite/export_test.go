@@ -1,6 +1,10 @@
 package sqlite
 
-import "context"
+import (
+	"context"
+
+	"github.com/backchannel/backchannel"
+)
 
 // DisableMessageActivity stops Apply from maintaining the messages.activity
 // counters (benchmarks only: what they cost at ingest).
@@ -38,4 +42,18 @@ func LoggedLines(ctx context.Context, db *DB, types []string) ([]string, error) 
 		})
 	})
 	return out, err
+}
+
+// SlotOf is where ev starts probing in event_keys (tests only).
+func SlotOf(ev *backchannel.Event) int64 { return slotOf(ev) }
+
+// KeySlot is where a key started probing before migration 0008 (tests only).
+func KeySlot(k *[32]byte) int64 { return keySlot(k) }
+
+// QueryInt reads one integer on the writer's connection (tests only).
+func QueryInt(ctx context.Context, db *DB, query string) (n int64, err error) {
+	err = db.exec(ctx, func(ctx context.Context, w *writer) error {
+		return w.conn.QueryRowContext(ctx, query).Scan(&n)
+	})
+	return n, err
 }

@@ -55,7 +55,7 @@ func prepare(events []backchannel.Event, now int64) *prepared {
 	runs, size := 0, 0
 	for j, i := range p.idx {
 		ev := &events[i]
-		p.slots[j] = slotOf(&ev.Key)
+		p.slots[j] = slotOf(ev)
 		p.byRow[j] = ev.Type == backchannel.EvMessage && ev.ID == ""
 		if p.byRow[j] {
 			p.logRows = append(p.logRows, nil, nil, nil, nil, nil)

@@ -70,6 +70,9 @@ type writer struct {
 	// vstmts finds multi-row statements without building their text.
 	vstmts map[valuesKey]*sql.Stmt
 	seq    int64 // last event seq handed out; -1 until read from the log
+	// legacyKeys: activity events' slots from before migration 0008 are in
+	// event_keys (1), or not (0); -1 until read.
+	legacyKeys int8
 	writerState
 	dir *dirCache // the rules' directory context (rollup.go)
 	// dataVersion is SQLite's data_version as of the writer's last look:
@@ -119,7 +122,7 @@ func (db *DB) send(ctx context.Context, r *writeReq) error {
 
 func (db *DB) writeLoop(ctx context.Context) {
 	defer db.wg.Done()
-	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), vstmts: make(map[valuesKey]*sql.Stmt), seq: -1,
+	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), vstmts: make(map[valuesKey]*sql.Stmt), seq: -1, legacyKeys: -1,
 		writerState: writerState{known: make(map[string]bool), marks: make(map[string]backchannel.TS)}, dir: newDirCache()}
 	defer w.close()
 	// Committed groups are answered by the syncer once the WAL is on disk,
@@ -326,7 +329,7 @@ func (w *writer) checkForeignWrites(ctx context.Context) error {
 	}
 	foreign := w.dataVersion != 0 && v != w.dataVersion
 	if foreign {
-		w.seq = -1
+		w.seq, w.legacyKeys = -1, -1
 		clear(w.marks)
 		w.db.cache.invalidateAll()
 	}
