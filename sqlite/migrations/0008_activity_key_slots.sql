@@ -14,8 +14,10 @@ CREATE TABLE event_keys_legacy (
 	singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
 	through_seq INTEGER NOT NULL
 );
+-- Read backwards from the log's end: a long log is scanned whole only when
+-- it holds no activity at all.
 INSERT INTO event_keys_legacy (singleton, through_seq)
-	SELECT 1, max(seq) FROM events
+	SELECT 1, seq FROM events
 	WHERE type IN ('message_viewed', 'message_clicked', 'message_shared', 'client_active',
 		'file_added', 'search', 'app_used', 'workflow_used', 'call')
-	HAVING count(*) > 0;
+	ORDER BY seq DESC LIMIT 1;
