@@ -137,30 +137,26 @@ func (b *batch) legacyDuplicates(ctx context.Context, events []backchannel.Event
 		for k, j := range chunk {
 			args[k] = keySlot(&events[p.idx[j]].Key)
 		}
-		held := make(map[int64]int64, len(chunk))
-		s, err := w.stmt(ctx, `SELECT slot, seq FROM event_keys WHERE slot IN (?`+strings.Repeat(`,?`, len(chunk)-1)+`)`)
+		held := make(map[int64]bool, len(chunk))
+		s, err := w.stmt(ctx, `SELECT slot FROM event_keys WHERE slot IN (?`+strings.Repeat(`,?`, len(chunk)-1)+`)`)
 		if err != nil {
 			return nil, err
 		}
 		err = scanAll(ctx, s, args, func(rows *sql.Rows) error {
-			var slot, seq int64
-			err := rows.Scan(&slot, &seq)
-			held[slot] = seq
+			var slot int64
+			err := rows.Scan(&slot)
+			held[slot] = true
 			return err
 		})
 		if err != nil {
 			return nil, fmt.Errorf("read event keys: %w", err)
 		}
 		for k, j := range chunk {
-			slot := args[k].(int64)
-			if _, ok := held[slot]; !ok {
-				continue // a free old slot: not logged before the upgrade
+			if slot := args[k].(int64); held[slot] { // else not logged before the upgrade
+				if skip[j], err = w.findKey(ctx, &events[p.idx[j]].Key, slot); err != nil {
+					return nil, err
+				}
 			}
-			dup, err := w.findKey(ctx, &events[p.idx[j]].Key, slot)
-			if err != nil {
-				return nil, err
-			}
-			skip[j] = dup
 		}
 	}
 	return skip, nil
@@ -401,9 +397,10 @@ func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, ch
 	return nil
 }
 
-// resolve probes from key's slot: a slot holding the same key means a
-// duplicate; one holding another key (a 64-bit collision) sends it on to the
-// next slot; the first free slot is claimed for seq.
+// resolve probes from start, the key's slot: a slot holding the same key
+// means a duplicate; one holding another key (a collision of the slots'
+// bits) sends it on to the next slot; the first free slot is claimed for
+// seq.
 func (b *batch) resolve(ctx context.Context, key *[32]byte, start, seq int64) (dup bool, err error) {
 	w := b.w
 	for slot := start; ; slot++ { // wraps around: slots are any int64
