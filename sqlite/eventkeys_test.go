@@ -70,6 +70,21 @@ func TestActivitySlotsMigration(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Collisions of old slots: old[5] sits one slot on, behind a slot held
+	// by another line (old[6]); fresh[0]'s old slot is held by old[7].
+	fresh := activityLines(40)
+	collide := func(slot int64, by backchannel.Event) {
+		t.Helper()
+		if err := sqlite.ExecArgs(ctx, db, `INSERT INTO event_keys (slot, seq) SELECT ?, seq FROM event_keys WHERE slot = ?`, slot, sqlite.KeySlot(&by.Key)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s5 := sqlite.KeySlot(&old[5].Key)
+	if err := sqlite.ExecArgs(ctx, db, `UPDATE event_keys SET slot = ? WHERE slot = ?`, s5+1, s5); err != nil {
+		t.Fatal(err)
+	}
+	collide(s5, old[6])
+	collide(sqlite.KeySlot(&fresh[0].Key), old[7])
 	if err := sqlite.ExecSQL(ctx, db, `DROP TABLE event_keys_legacy; DELETE FROM schema_migrations WHERE version = 8`); err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +97,7 @@ func TestActivitySlotsMigration(t *testing.T) {
 	if res := applyAll(t, db, old...); res.Accepted != 0 || res.Duplicates != len(old) {
 		t.Fatalf("the old lines again: %+v, want %d duplicates", res, len(old))
 	}
-	fresh := activityLines(40)
-	mixed := append(append([]backchannel.Event{}, fresh...), old[3], old[10])
+	mixed := append(append([]backchannel.Event{}, fresh...), old[3], old[5])
 	if res := applyAll(t, db, mixed...); res.Accepted != len(fresh) || res.Duplicates != 2 {
 		t.Fatalf("new lines among old: %+v, want %d accepted, 2 duplicates", res, len(fresh))
 	}
