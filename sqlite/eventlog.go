@@ -153,35 +153,13 @@ func (b *batch) legacyDuplicates(ctx context.Context, events []backchannel.Event
 		}
 		for k, j := range chunk {
 			if slot := args[k].(int64); held[slot] { // else not logged before the upgrade
-				if skip[j], err = w.findKey(ctx, &events[p.idx[j]].Key, slot); err != nil {
+				if skip[j], _, err = b.findKey(ctx, &events[p.idx[j]].Key, slot); err != nil {
 					return nil, err
 				}
 			}
 		}
 	}
 	return skip, nil
-}
-
-// findKey probes event_keys from start, as resolve does, without claiming:
-// whether key is logged.
-func (w *writer) findKey(ctx context.Context, key *[32]byte, start int64) (bool, error) {
-	for slot := start; ; slot++ {
-		var seq int64
-		err := w.queryRow(ctx, `SELECT seq FROM event_keys WHERE slot = ?`, slot).Scan(&seq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("read event key: %w", err)
-		}
-		k, err := w.loggedKey(ctx, seq)
-		if err != nil {
-			return false, err
-		}
-		if bytes.Equal(k, key[:]) {
-			return true, nil
-		}
-	}
 }
 
 // keyOf returns the key of the event logged (or about to be logged by this
@@ -402,28 +380,37 @@ func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, ch
 // bits) sends it on to the next slot; the first free slot is claimed for
 // seq.
 func (b *batch) resolve(ctx context.Context, key *[32]byte, start, seq int64) (dup bool, err error) {
-	w := b.w
+	dup, free, err := b.findKey(ctx, key, start)
+	if err != nil || dup {
+		return dup, err
+	}
+	if err := b.execOne(ctx, `INSERT INTO event_keys (slot, seq) VALUES (?, ?)`, free, seq); err != nil {
+		return false, fmt.Errorf("claim event key: %w", err)
+	}
+	return false, nil
+}
+
+// findKey probes event_keys from start without claiming: whether key is
+// logged (or earlier in this batch), else the first free slot on the way.
+func (b *batch) findKey(ctx context.Context, key *[32]byte, start int64) (dup bool, free int64, err error) {
 	for slot := start; ; slot++ { // wraps around: slots are any int64
 		var held sql.NullInt64
-		err := w.queryRow(ctx, `SELECT seq FROM event_keys WHERE slot = ?`, slot).Scan(&held)
+		err := b.w.queryRow(ctx, `SELECT seq FROM event_keys WHERE slot = ?`, slot).Scan(&held)
 		if errors.Is(err, sql.ErrNoRows) {
-			if err := b.execOne(ctx, `INSERT INTO event_keys (slot, seq) VALUES (?, ?)`, slot, seq); err != nil {
-				return false, fmt.Errorf("claim event key: %w", err)
-			}
-			return false, nil
+			return false, slot, nil
 		}
 		if err != nil {
-			return false, fmt.Errorf("read event key: %w", err)
+			return false, 0, fmt.Errorf("read event key: %w", err)
 		}
 		if !held.Valid {
-			return false, fmt.Errorf("event key slot %d without an event", slot)
+			return false, 0, fmt.Errorf("event key slot %d without an event", slot)
 		}
 		k, err := b.keyOf(ctx, held.Int64)
 		if err != nil {
-			return false, err
+			return false, 0, err
 		}
 		if bytes.Equal(k, key[:]) {
-			return true, nil
+			return true, 0, nil
 		}
 	}
 }
