@@ -146,7 +146,9 @@ func (b *ActBatch) Bits(k ActKey) ActBits {
 func (b *ActBatch) Empty() bool { return len(b.order) == 0 }
 
 // Keys lists the (message, user)s of the batch in key order, so that
-// stores read and lock rows in the same order.
+// stores read and lock rows in the same order. The order is the message's
+// ts first, then its channel, then the user: a batch's activity is mostly
+// about recent messages, so in that order its rows are neighbours.
 func (b *ActBatch) Keys() []ActKey {
 	keys := slices.Clone(b.order)
 	slices.SortFunc(keys, compareActKey)
@@ -154,7 +156,7 @@ func (b *ActBatch) Keys() []ActKey {
 }
 
 func compareActKey(a, b ActKey) int {
-	return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.TS, b.TS), cmp.Compare(a.User, b.User))
+	return cmp.Or(cmp.Compare(a.TS, b.TS), cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.User, b.User))
 }
 
 // ActBitsRow is the new value of one (message, user)'s bits.

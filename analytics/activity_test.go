@@ -90,7 +90,7 @@ func flatten(d ActDeltas) []string {
 	for j, g := range d.Groups {
 		if j > 0 {
 			p := d.Groups[j-1]
-			if cmp.Or(cmp.Compare(p.Channel, g.Channel), cmp.Compare(p.TS, g.TS), cmp.Compare(p.Kind, g.Kind), cmp.Compare(p.Name, g.Name)) >= 0 {
+			if cmp.Or(cmp.Compare(p.TS, g.TS), cmp.Compare(p.Channel, g.Channel), cmp.Compare(p.Kind, g.Kind), cmp.Compare(p.Name, g.Name)) >= 0 {
 				out = append(out, fmt.Sprintf("groups out of order at %d", j))
 			}
 		}
