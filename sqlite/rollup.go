@@ -283,15 +283,20 @@ func (w *writer) writeRollups(ctx context.Context, agg *analytics.Batch, countDa
 		return fmt.Errorf("analytics: channel days: %w", err)
 	}
 	// Most member-day rows of a batch only set flags (views, client_active,
-	// apps, workflows): those bind 3 arguments instead of 11.
+	// apps, workflows): those bind 3 arguments instead of 11, and are not
+	// written at all when the row is known to hold them (memberflags.go).
 	args = args[:0]
 	var flagsOnly []any
 	for _, k := range agg.SortedMembers() {
 		m := agg.Members[k]
 		if (*m == analytics.MemberCounts{Flags: m.Flags}) {
-			flagsOnly = append(flagsOnly, k.User, int64(k.Day), int64(m.Flags))
+			if !w.flags.holds(k, m.Flags) {
+				flagsOnly = append(flagsOnly, k.User, int64(k.Day), int64(m.Flags))
+				w.flags.note(k, m.Flags)
+			}
 			continue
 		}
+		w.flags.note(k, m.Flags)
 		args = append(args, k.User, int64(k.Day), m.Messages, m.ChannelMessages, m.Reactions, m.Files,
 			m.SlackCalls, m.Huddles, m.ThirdPartyCalls, m.Searches, int64(m.Flags))
 	}
