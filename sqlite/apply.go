@@ -60,6 +60,7 @@ type batch struct {
 	decorated map[msgKey]bool  // keys whose reactions or pins this batch wrote
 	reacts    []any            // reactions added, not yet inserted (flushReactions)
 	ru        rollups          // analytics deltas of the batch (rollup.go)
+	runKeys   []runKeys        // keys of the logged runs keyOf has read
 }
 
 func (b *batch) row(k msgKey) *msgRow {

@@ -65,10 +65,23 @@ func TestActivitySlotsMigration(t *testing.T) {
 	if res := applyAll(t, db, old...); res.Accepted != len(old) {
 		t.Fatalf("apply: %+v", res)
 	}
+	// Before 0010 activity lines were rows of events, and before 0008 their
+	// slots were their keys' first 8 bytes.
 	for i := range old {
+		seq, err := sqlite.QueryInt(ctx, db, fmt.Sprintf(`SELECT seq FROM event_keys WHERE slot = %d`, sqlite.SlotOf(&old[i])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sqlite.ExecArgs(ctx, db, `INSERT INTO events (seq, key, type, event_ts, ingested_at, raw) VALUES (?, ?, ?, ?, 0, ?)`,
+			seq, old[i].Key[:], old[i].Type, int64(old[i].EventTS), old[i].Raw); err != nil {
+			t.Fatal(err)
+		}
 		if err := sqlite.ExecArgs(ctx, db, `UPDATE event_keys SET slot = ? WHERE slot = ?`, sqlite.KeySlot(&old[i].Key), sqlite.SlotOf(&old[i])); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := sqlite.ExecSQL(ctx, db, `DELETE FROM event_runs`); err != nil {
+		t.Fatal(err)
 	}
 	// Collisions of old slots: old[5] sits one slot on, behind a slot held
 	// by another line (old[6]); fresh[0]'s old slot is held by old[7].

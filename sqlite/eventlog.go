@@ -168,23 +168,46 @@ func (b *batch) keyOf(ctx context.Context, seq int64) ([]byte, error) {
 	if seq > b.base && seq <= b.base+int64(len(b.p.idx)) {
 		return b.events[b.p.idx[seq-b.base-1]].Key[:], nil
 	}
-	return b.w.loggedKey(ctx, seq)
-}
-
-// loggedKey returns the key of the logged event seq, from events or from
-// its run in event_runs.
-func (w *writer) loggedKey(ctx context.Context, seq int64) ([]byte, error) {
+	for _, r := range b.runKeys {
+		if seq >= r.first && seq < r.first+int64(len(r.keys)/32) {
+			i := (seq - r.first) * 32
+			return r.keys[i : i+32], nil
+		}
+	}
 	var k []byte
-	err := w.queryRow(ctx, `SELECT key FROM events WHERE seq = ?`, seq).Scan(&k)
+	err := b.w.queryRow(ctx, `SELECT key FROM events WHERE seq = ?`, seq).Scan(&k)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = w.queryRow(ctx, `SELECT substr(keys, (?1 - first_seq) * 32 + 1, 32) FROM event_runs
-			WHERE first_seq = (SELECT max(first_seq) FROM event_runs WHERE first_seq <= ?1) AND ?1 < first_seq + n`, seq).Scan(&k)
+		// In a run: its keys are read whole, once per batch, since a replay
+		// meets the run's other events next.
+		var r runKeys
+		err = b.w.queryRow(ctx, `SELECT first_seq, keys FROM event_runs
+			WHERE first_seq = (SELECT max(first_seq) FROM event_runs WHERE first_seq <= ?1) AND ?1 < first_seq + n`, seq).Scan(&r.first, &r.keys)
+		if err == nil {
+			if i := (seq - r.first) * 32; i+32 <= int64(len(r.keys)) {
+				if len(b.runKeys) == maxRunKeys {
+					b.runKeys = b.runKeys[:0]
+				}
+				b.runKeys = append(b.runKeys, r)
+				return r.keys[i : i+32], nil
+			}
+			err = fmt.Errorf("its run at seq %d holds %d keys", r.first, len(r.keys)/32)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("event %d of slot: %w", seq, err)
 	}
 	return k, nil
 }
+
+// runKeys are the keys of an event_runs row, the first at seq first.
+type runKeys struct {
+	first int64
+	keys  []byte
+}
+
+// maxRunKeys bounds the runs a batch keeps the keys of (128 KiB each at
+// most).
+const maxRunKeys = 16
 
 // lastSeq is the log's last seq (0 when empty).
 func (w *writer) lastSeq(ctx context.Context) (int64, error) {
@@ -259,6 +282,31 @@ func (b *batch) release(ctx context.Context, r *msgRow) error {
 	return nil
 }
 
+// runTypes are the event types logged in event_runs (every type), by code:
+// a run's types column holds a line's code in one byte (NULL: all 0). The
+// codes are stored: append only, never reorder.
+var runTypes = [...]string{backchannel.EvMessage, backchannel.EvMessageViewed, backchannel.EvMessageClicked,
+	backchannel.EvMessageShared, backchannel.EvClientActive, backchannel.EvFileAdded, backchannel.EvSearch,
+	backchannel.EvAppUsed, backchannel.EvWorkflowUsed, backchannel.EvCall,
+	backchannel.EvReactionAdded, backchannel.EvReactionRemoved, backchannel.EvMessageChanged, backchannel.EvMessageDeleted,
+	backchannel.EvPinAdded, backchannel.EvPinRemoved, backchannel.EvStarAdded, backchannel.EvStarRemoved,
+	backchannel.EvMemberJoined, backchannel.EvMemberLeft, backchannel.EvEnterprise, backchannel.EvTeam,
+	backchannel.EvUser, backchannel.EvChannel}
+
+// runType is typ's code in event_runs, and whether it has one.
+func runType(typ string) (byte, bool) {
+	c, ok := runCodes[typ]
+	return c, ok
+}
+
+var runCodes = func() map[string]byte {
+	m := make(map[string]byte, len(runTypes))
+	for i, t := range runTypes {
+		m[t] = byte(i)
+	}
+	return m
+}()
+
 // Bounds of one event_runs row: a rebuild reads a run whole.
 const (
 	maxRunEvents = 4096
@@ -266,9 +314,9 @@ const (
 )
 
 // appendLog logs the new events, in runs of consecutive seqs (new events
-// consecutive in p.idx): `message` events without event_id (p.byRow) as
-// rows of event_runs, a row per stretch of them, and every other event as
-// a row of events, its seq computed rather than bound.
+// consecutive in p.idx): events of the runTypes (p.inRun: all) as rows of
+// event_runs, a row per stretch of them, and any other event as a row of
+// events, its seq computed rather than bound.
 func (b *batch) appendLog(ctx context.Context) error {
 	base, p := b.base, b.p
 	args := make([]any, 0, 1+chunkRows*5)
@@ -278,10 +326,10 @@ func (b *batch) appendLog(ctx context.Context) error {
 			continue
 		}
 		end := j + 1
-		for end < len(p.idx) && b.seq[p.idx[end]] != 0 && p.byRow[end] == p.byRow[j] {
+		for end < len(p.idx) && b.seq[p.idx[end]] != 0 && p.inRun[end] == p.inRun[j] {
 			end++
 		}
-		if p.byRow[j] {
+		if p.inRun[j] {
 			if err := b.appendRuns(ctx, j, end); err != nil {
 				return err
 			}
@@ -300,7 +348,7 @@ func (b *batch) appendLog(ctx context.Context) error {
 	return nil
 }
 
-// appendRuns logs the idx entries j..end-1, all byRow and new, as rows of
+// appendRuns logs the idx entries j..end-1, all inRun and new, as rows of
 // event_runs of at most maxRunEvents events and about maxRunBytes.
 func (b *batch) appendRuns(ctx context.Context, j, end int) error {
 	p := b.p
@@ -311,9 +359,13 @@ func (b *batch) appendRuns(ctx context.Context, j, end int) error {
 			k++
 		}
 		last := first + int32(k)
-		if err := b.execOne(ctx, `INSERT INTO event_runs (first_seq, n, ingested_at, keys, raw) VALUES (?, ?, ?, ?, ?)`,
-			b.base+int64(j)+1, k, p.now, p.runKeys[32*first:32*last], p.runRaw[p.runOff[first]:p.runOff[last]]); err != nil {
-			return fmt.Errorf("log message events: %w", err)
+		var types any // NULL: only messages
+		if slices.ContainsFunc(p.runTypes[first:last], func(c byte) bool { return c != 0 }) {
+			types = p.runTypes[first:last]
+		}
+		if err := b.execOne(ctx, `INSERT INTO event_runs (first_seq, n, ingested_at, keys, raw, types) VALUES (?, ?, ?, ?, ?, ?)`,
+			b.base+int64(j)+1, k, p.now, p.runKeys[32*first:32*last], p.runRaw[p.runOff[first]:p.runOff[last]], types); err != nil {
+			return fmt.Errorf("log events in runs: %w", err)
 		}
 		j += k
 	}
@@ -417,9 +469,16 @@ func (b *batch) findKey(ctx context.Context, key *[32]byte, start int64) (dup bo
 
 // eachLogged calls fn with the raw line of every logged event whose type
 // is one of types, in seq order: the rows of events merged with the lines
-// of event_runs (all `message` events), which are read only when types
-// holds "message".
+// of event_runs (messages and activity: runTypes), which are read only when
+// types holds one of theirs.
 func eachLogged(ctx context.Context, q querier, types []string, fn func(raw []byte) error) error {
+	var want [len(runTypes)]bool
+	inRuns := false
+	for _, t := range types {
+		if c, ok := runType(t); ok {
+			want[c], inRuns = true, true
+		}
+	}
 	list := "'" + strings.Join(types, "','") + "'"
 	logged, err := q.QueryContext(ctx, `SELECT seq, raw FROM events WHERE type IN (`+list+`) ORDER BY seq`)
 	if err != nil {
@@ -427,18 +486,19 @@ func eachLogged(ctx context.Context, q querier, types []string, fn func(raw []by
 	}
 	defer logged.Close()
 	var runs *sql.Rows
-	if slices.Contains(types, backchannel.EvMessage) {
-		if runs, err = q.QueryContext(ctx, `SELECT first_seq, n, raw FROM event_runs ORDER BY first_seq`); err != nil {
+	if inRuns {
+		if runs, err = q.QueryContext(ctx, `SELECT first_seq, n, raw, types FROM event_runs ORDER BY first_seq`); err != nil {
 			return err
 		}
 		defer runs.Close()
 	}
 	// The current run: its lines from seq on, n of them left.
 	var run struct {
-		seq  int64
-		n    int64
-		raw  []byte
-		more bool
+		seq   int64
+		n     int64
+		raw   []byte
+		types []byte // nil: all messages
+		more  bool
 	}
 	nextRun := func() error {
 		if run.more && len(run.raw) != 0 {
@@ -450,7 +510,13 @@ func eachLogged(ctx context.Context, q querier, types []string, fn func(raw []by
 			}
 			return nil
 		}
-		return runs.Scan(&run.seq, &run.n, &run.raw)
+		if err := runs.Scan(&run.seq, &run.n, &run.raw, &run.types); err != nil {
+			return err
+		}
+		if run.types != nil && int64(len(run.types)) != run.n {
+			return fmt.Errorf("event run at seq %d: %d types for %d lines", run.seq, len(run.types), run.n)
+		}
+		return nil
 	}
 	// emitRuns sends the run lines before seq (every one when seq < 0).
 	emitRuns := func(seq int64) error {
@@ -465,8 +531,17 @@ func eachLogged(ctx context.Context, q querier, types []string, fn func(raw []by
 			if w <= 0 || uint64(len(run.raw)-w) < size {
 				return fmt.Errorf("event run at seq %d: a malformed line", run.seq)
 			}
-			if err := fn(run.raw[w : w+int(size)]); err != nil {
-				return err
+			var code byte
+			if run.types != nil {
+				code, run.types = run.types[0], run.types[1:]
+			}
+			if int(code) >= len(want) {
+				return fmt.Errorf("event run at seq %d: unknown type code %d", run.seq, code)
+			}
+			if want[code] {
+				if err := fn(run.raw[w : w+int(size)]); err != nil {
+					return err
+				}
 			}
 			run.raw = run.raw[w+int(size):]
 			run.seq++

@@ -58,7 +58,7 @@ func TestEventRunsMigration(t *testing.T) {
 		}
 	}
 	if err := sqlite.ExecSQL(ctx, db, `DROP TABLE event_runs; ALTER TABLE messages DROP COLUMN holder;
-		DELETE FROM schema_migrations WHERE version = 6`); err != nil {
+		DELETE FROM schema_migrations WHERE version IN (6, 10)`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -93,21 +93,36 @@ func TestEventRunsMigration(t *testing.T) {
 }
 
 // TestLogOrder: the log reads back every accepted line once, in the order
-// accepted, whichever table holds it — plain messages (event_runs, split
-// into several runs by other events, duplicates and the run bounds) and
-// every other event (events).
+// accepted, whichever table holds it — every line in event_runs since
+// migration 0010 (split into runs by duplicates and the run bounds), and
+// before it plain messages there and every other line in events — and a
+// type's lines alone when asked for that type.
 func TestLogOrder(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
 	defer db.Close()
 	applyAll(t, db, storetest.Channel("C1", backchannel.KindPublic), storetest.Channel("C2", backchannel.KindPublic))
 	var want []string
+	byType := map[string][]string{}
 	var batch []backchannel.Event
-	n := 0
+	n, oldRows := 0, int64(0)
+	// The first 3000 lines as before migration 0010: only plain messages in
+	// runs, every other line a row of events; the rest in runs.
+	sqlite.LogOnlyMessagesInRuns(true)
+	defer sqlite.LogOnlyMessagesInRuns(false)
 	for i := range 9000 {
 		var ev backchannel.Event
 		dup := false
+		at := backchannel.TS(1_700_000_000_000_000 + int64(i)*1_000_000)
 		switch {
+		case i%5 == 2:
+			ev = storetest.Act(backchannel.EvMessageViewed, "U1", at, "channel", "C1", "ts", storetest.TS(i-2), "client", "web")
+		case i%17 == 1:
+			ev = storetest.Act(backchannel.EvClientActive, "U2", at, "client", "ios")
+		case i%19 == 4:
+			ev = storetest.Act(backchannel.EvSearch, "U2", at)
+			ev.ID = fmt.Sprintf("search-%d", i) // with an id: activity still
+			ev.Key = sha256.Sum256([]byte("id:" + ev.ID))
 		case i%7 == 3:
 			ev = storetest.Reaction(true, "C1", storetest.TS(i-1), "U1", "tada", storetest.TS(i))
 		case i%11 == 5:
@@ -122,10 +137,15 @@ func TestLogOrder(t *testing.T) {
 		batch = append(batch, ev)
 		if !dup {
 			want = append(want, string(ev.Raw))
+			byType[ev.Type] = append(byType[ev.Type], string(ev.Raw))
+			if i < 3000 && (ev.Type != backchannel.EvMessage || ev.ID != "") {
+				oldRows++
+			}
 		}
 		if len(batch) == 3000 {
 			n += applyAll(t, db, batch...).Accepted
 			batch = nil
+			sqlite.LogOnlyMessagesInRuns(false)
 		}
 	}
 	// One long stretch of plain messages: several runs, bounded by bytes
@@ -136,24 +156,47 @@ func TestLogOrder(t *testing.T) {
 			ev := storetest.Message("C1", "U3", storetest.TS(100_000*size+i), strings.Repeat("y", size))
 			batch = append(batch, ev)
 			want = append(want, string(ev.Raw))
+			byType[ev.Type] = append(byType[ev.Type], string(ev.Raw))
 		}
 		n += applyAll(t, db, batch...).Accepted
 	}
-	got, err := sqlite.LoggedLines(ctx, db, []string{backchannel.EvMessage, backchannel.EvReactionAdded})
+	got, err := sqlite.LoggedLines(ctx, db, []string{backchannel.EvMessage, backchannel.EvReactionAdded,
+		backchannel.EvMessageViewed, backchannel.EvClientActive, backchannel.EvSearch})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n != len(want) || !slices.Equal(got, want) {
 		t.Fatalf("the log read back %d lines (%d accepted), want %d in order (equal: %v)", len(got), n, len(want), slices.Equal(got, want))
 	}
-	// Messages alone: only event_runs and the messages of events.
-	got, err = sqlite.LoggedLines(ctx, db, []string{backchannel.EvReactionAdded})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range got {
-		if !strings.Contains(l, `"reaction_added"`) {
-			t.Fatalf("a line of another type: %s", l)
+	for typ, lines := range byType {
+		got, err = sqlite.LoggedLines(ctx, db, []string{typ})
+		if err != nil {
+			t.Fatal(err)
 		}
+		if !slices.Equal(got, lines) {
+			t.Fatalf("%s alone: %d lines, want %d in order (equal: %v)", typ, len(got), len(lines), slices.Equal(got, lines))
+		}
+	}
+	if len(byType) != 5 {
+		t.Fatalf("types: %d", len(byType))
+	}
+	// Both layouts are in the log: the first batch's activity in events,
+	// the later batches' in runs.
+	if n, err := sqlite.QueryInt(ctx, db, `SELECT count(*) FROM events WHERE type <> 'channel'`); err != nil || n != oldRows {
+		t.Fatalf("rows in events: %d (%v), want the first batch's %d", n, err, oldRows)
+	}
+	if n, err := sqlite.QueryInt(ctx, db, `SELECT count(*) FROM event_runs WHERE types IS NOT NULL`); err != nil || n == 0 {
+		t.Fatalf("runs with types: %d (%v)", n, err)
+	}
+	// A replay: every line a duplicate, found through the runs' keys.
+	evs := make([]backchannel.Event, 0, 3000)
+	for i := range 3000 {
+		at := backchannel.TS(1_700_000_000_000_000 + int64(i)*1_000_000)
+		if i%5 == 2 {
+			evs = append(evs, storetest.Act(backchannel.EvMessageViewed, "U1", at, "channel", "C1", "ts", storetest.TS(i-2), "client", "web"))
+		}
+	}
+	if res := applyAll(t, db, evs...); res.Accepted != 0 || res.Duplicates != len(evs) {
+		t.Fatalf("replay of the views: %+v, want %d duplicates", res, len(evs))
 	}
 }

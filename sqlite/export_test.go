@@ -57,3 +57,7 @@ func QueryInt(ctx context.Context, db *DB, query string) (n int64, err error) {
 	})
 	return n, err
 }
+
+// LogOnlyMessagesInRuns makes Apply log as before migration 0010, only
+// plain messages in event_runs, while on (tests only).
+func LogOnlyMessagesInRuns(on bool) { runsOnlyMessages = on }

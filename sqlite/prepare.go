@@ -18,24 +18,32 @@ type prepared struct {
 	idx []int
 	// byRow marks the idx entries deduplicated through their message row
 	// rather than a slot of event_keys: `message` events without event_id
-	// (see settleMessages). They are logged in event_runs.
+	// (see settleMessages).
 	byRow []bool
+	// inRun marks the idx entries logged in event_runs rather than as rows
+	// of events: those of the runTypes, which is every type.
+	inRun []bool
 	// slots holds the event_keys slot of each idx entry, and logRows the
-	// five event-log arguments of each entry not byRow (key, type,
-	// event_ts, ingested_at, raw; nil for byRow entries): boxed here so the
+	// five event-log arguments of each entry not inRun (key, type,
+	// event_ts, ingested_at, raw; nil for inRun entries): boxed here so the
 	// writer only binds them.
 	slots   []any
 	logRows []any
-	// The byRow entries' log runs, built here so that the writer binds a
-	// slice: runKeys holds their keys and runRaw their lines (each after its
-	// length as a uvarint) in idx order; the byRow entry j is the runPos[j]-th
-	// of them and its line starts at runOff[runPos[j]] (runOff has one more
-	// entry: the end).
-	runKeys []byte
-	runRaw  []byte
-	runPos  []int32
-	runOff  []int32
+	// The inRun entries' log runs, built here so that the writer binds a
+	// slice: runKeys holds their keys, runTypes their types' codes and
+	// runRaw their lines (each after its length as a uvarint) in idx order;
+	// the inRun entry j is the runPos[j]-th of them and its line starts at
+	// runOff[runPos[j]] (runOff has one more entry: the end).
+	runKeys  []byte
+	runTypes []byte
+	runRaw   []byte
+	runPos   []int32
+	runOff   []int32
 }
+
+// runsOnlyMessages logs as before migration 0010: only the byRow events in
+// event_runs (tests only: a log of both layouts).
+var runsOnlyMessages bool
 
 func prepare(events []backchannel.Event, now int64) *prepared {
 	p := &prepared{now: now, idx: make([]int, 0, len(events))}
@@ -49,6 +57,7 @@ func prepare(events []backchannel.Event, now int64) *prepared {
 	}
 	p.slots = make([]any, len(p.idx))
 	p.byRow = make([]bool, len(p.idx))
+	p.inRun = make([]bool, len(p.idx))
 	p.logRows = make([]any, 0, 5*len(p.idx))
 	p.runPos = make([]int32, len(p.idx))
 	nowArg := any(now)
@@ -57,7 +66,11 @@ func prepare(events []backchannel.Event, now int64) *prepared {
 		ev := &events[i]
 		p.slots[j] = slotOf(ev)
 		p.byRow[j] = ev.Type == backchannel.EvMessage && ev.ID == ""
-		if p.byRow[j] {
+		_, p.inRun[j] = runType(ev.Type)
+		if runsOnlyMessages {
+			p.inRun[j] = p.byRow[j]
+		}
+		if p.inRun[j] {
 			p.logRows = append(p.logRows, nil, nil, nil, nil, nil)
 			runs++
 			size += len(ev.Raw) + binary.MaxVarintLen32
@@ -69,16 +82,19 @@ func prepare(events []backchannel.Event, now int64) *prepared {
 		return p
 	}
 	p.runKeys = make([]byte, 0, 32*runs)
+	p.runTypes = make([]byte, 0, runs)
 	p.runRaw = make([]byte, 0, size)
 	p.runOff = make([]int32, 0, runs+1)
 	for j, i := range p.idx {
-		if !p.byRow[j] {
+		if !p.inRun[j] {
 			continue
 		}
 		ev := &events[i]
+		code, _ := runType(ev.Type)
 		p.runPos[j] = int32(len(p.runOff))
 		p.runOff = append(p.runOff, int32(len(p.runRaw)))
 		p.runKeys = append(p.runKeys, ev.Key[:]...)
+		p.runTypes = append(p.runTypes, code)
 		p.runRaw = append(binary.AppendUvarint(p.runRaw, uint64(len(ev.Raw))), ev.Raw...)
 	}
 	p.runOff = append(p.runOff, int32(len(p.runRaw)))
