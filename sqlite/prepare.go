@@ -25,8 +25,9 @@ type prepared struct {
 	inRun []bool
 	// slots holds the event_keys slot of each idx entry, and logRows the
 	// five event-log arguments of each entry not inRun (key, type,
-	// event_ts, ingested_at, raw; nil for inRun entries): boxed here so the
-	// writer only binds them.
+	// event_ts, ingested_at, raw; nil for inRun entries, and no logRows at
+	// all when every entry is inRun): boxed here so the writer only binds
+	// them.
 	slots   []any
 	logRows []any
 	// The inRun entries' log runs, built here so that the writer binds a
@@ -58,9 +59,7 @@ func prepare(events []backchannel.Event, now int64) *prepared {
 	p.slots = make([]any, len(p.idx))
 	p.byRow = make([]bool, len(p.idx))
 	p.inRun = make([]bool, len(p.idx))
-	p.logRows = make([]any, 0, 5*len(p.idx))
 	p.runPos = make([]int32, len(p.idx))
-	nowArg := any(now)
 	runs, size := 0, 0
 	for j, i := range p.idx {
 		ev := &events[i]
@@ -71,12 +70,20 @@ func prepare(events []backchannel.Event, now int64) *prepared {
 			p.inRun[j] = p.byRow[j]
 		}
 		if p.inRun[j] {
-			p.logRows = append(p.logRows, nil, nil, nil, nil, nil)
 			runs++
 			size += len(ev.Raw) + binary.MaxVarintLen32
-			continue
 		}
-		p.logRows = append(p.logRows, ev.Key[:], ev.Type, int64(ev.EventTS), nowArg, ev.Raw)
+	}
+	if runs < len(p.idx) { // rows of events: none unless a type has no run code
+		nowArg := any(now)
+		p.logRows = make([]any, 0, 5*len(p.idx))
+		for j, i := range p.idx {
+			if ev := &events[i]; !p.inRun[j] {
+				p.logRows = append(p.logRows, ev.Key[:], ev.Type, int64(ev.EventTS), nowArg, ev.Raw)
+			} else {
+				p.logRows = append(p.logRows, nil, nil, nil, nil, nil)
+			}
+		}
 	}
 	if runs == 0 {
 		return p
