@@ -60,18 +60,18 @@ func prepare(events []backchannel.Event, now int64) *prepared {
 	p.byRow = make([]bool, len(p.idx))
 	p.inRun = make([]bool, len(p.idx))
 	p.runPos = make([]int32, len(p.idx))
+	p.runTypes = make([]byte, 0, len(p.idx))
 	runs, size := 0, 0
 	for j, i := range p.idx {
 		ev := &events[i]
 		p.slots[j] = slotOf(ev)
 		p.byRow[j] = ev.Type == backchannel.EvMessage && ev.ID == ""
-		_, p.inRun[j] = runType(ev.Type)
-		if runsOnlyMessages {
-			p.inRun[j] = p.byRow[j]
-		}
+		code, ok := runType(ev.Type)
+		p.inRun[j] = ok && (!runsOnlyMessages || p.byRow[j])
 		if p.inRun[j] {
 			runs++
 			size += len(ev.Raw) + binary.MaxVarintLen32
+			p.runTypes = append(p.runTypes, code) // in idx order, as the runs below
 		}
 	}
 	if runs < len(p.idx) { // rows of events: none unless a type has no run code
@@ -89,7 +89,6 @@ func prepare(events []backchannel.Event, now int64) *prepared {
 		return p
 	}
 	p.runKeys = make([]byte, 0, 32*runs)
-	p.runTypes = make([]byte, 0, runs)
 	p.runRaw = make([]byte, 0, size)
 	p.runOff = make([]int32, 0, runs+1)
 	for j, i := range p.idx {
@@ -97,11 +96,9 @@ func prepare(events []backchannel.Event, now int64) *prepared {
 			continue
 		}
 		ev := &events[i]
-		code, _ := runType(ev.Type)
 		p.runPos[j] = int32(len(p.runOff))
 		p.runOff = append(p.runOff, int32(len(p.runRaw)))
 		p.runKeys = append(p.runKeys, ev.Key[:]...)
-		p.runTypes = append(p.runTypes, code)
 		p.runRaw = append(binary.AppendUvarint(p.runRaw, uint64(len(ev.Raw))), ev.Raw...)
 	}
 	p.runOff = append(p.runOff, int32(len(p.runRaw)))
