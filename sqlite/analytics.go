@@ -136,7 +136,8 @@ func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
 
 func (w *writer) rebuild(ctx context.Context, from, to backchannel.Day) error {
 	w.flags.reset() // the rows go
-	for _, t := range []string{"member_days", "channel_days", "channel_day_users"} {
+	w.distinct.reset()
+	for _, t := range []string{"member_days", "channel_days", "channel_day_users", "channel_day_user_runs"} {
 		if _, err := w.conn.ExecContext(ctx, `DELETE FROM `+t+` WHERE day BETWEEN ? AND ?`, int64(from), int64(to)); err != nil {
 			return fmt.Errorf("delete %s: %w", t, err)
 		}
@@ -200,10 +201,9 @@ func (w *writer) rebuildContext(ctx context.Context, f *analytics.Fact, ru *roll
 // conformance suite compares them before and after RebuildDays.
 func (db *DB) DumpRollups(ctx context.Context) ([]string, error) {
 	var out []string
-	for _, q := range []string{
+	for i, q := range []string{
 		`SELECT 'member', user_id, day, messages, channel_messages, reactions, files, slack_calls, huddles, third_party_calls, searches, flags FROM member_days ORDER BY user_id, day`,
 		`SELECT 'channel', channel_id, day, messages, member_messages, reactions, viewers, posters, last_ts FROM channel_days ORDER BY channel_id, day`,
-		`SELECT 'distinct', channel_id, day, kind, user_id FROM channel_day_users ORDER BY day, channel_id, kind, user_id`,
 		`SELECT 'members', channel_id, day, members, guests FROM channel_member_days
 			WHERE members <> 0 OR guests <> 0 ORDER BY channel_id, day`,
 	} {
@@ -225,6 +225,13 @@ func (db *DB) DumpRollups(ctx context.Context) ([]string, error) {
 		})
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: dump rollups: %w", err)
+		}
+		if i == 1 { // after the channel-days, their distinct users
+			ds, err := dumpDistinct(ctx, db.rdb)
+			if err != nil {
+				return nil, fmt.Errorf("sqlite: dump rollups: %w", err)
+			}
+			out = append(out, ds...)
 		}
 	}
 	return out, nil

@@ -47,19 +47,7 @@ func TestFlagCacheUndo(t *testing.T) {
 // rebuild; and not when it holds them.
 func TestFlagCacheFollowsTheDatabase(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "test.db")
-	open := func() *DB {
-		db, err := Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return db
-	}
-	db, other := open(), open()
+	db, other := openTwoHandles(t)
 	k := analytics.MemberKey{Day: 19675, User: "U1"}
 	flags := func() int64 {
 		t.Helper()
@@ -72,20 +60,9 @@ func TestFlagCacheFollowsTheDatabase(t *testing.T) {
 	}
 	write := func(db *DB, fail bool) {
 		t.Helper()
-		err := db.exec(ctx, func(ctx context.Context, w *writer) error {
-			agg := analytics.NewBatch()
+		writeBatch(t, db, nil, func(agg *analytics.Batch) {
 			agg.Members[k] = &analytics.MemberCounts{Flags: analytics.FlagActive}
-			if err := w.writeRollups(ctx, agg, false); err != nil {
-				return err
-			}
-			if fail {
-				return errors.New("later in the batch")
-			}
-			return nil
-		})
-		if fail != (err != nil) {
-			t.Fatalf("write (fail %v): %v", fail, err)
-		}
+		}, fail)
 	}
 	known := func() (held bool) {
 		t.Helper()
@@ -133,5 +110,49 @@ func TestFlagCacheFollowsTheDatabase(t *testing.T) {
 	write(db, false)
 	if f := flags(); f != int64(analytics.FlagActive) {
 		t.Fatalf("flags %d after the rebuild", f)
+	}
+}
+
+// openTwoHandles opens one migrated database file twice, as two processes
+// would.
+func openTwoHandles(t *testing.T) (*DB, *DB) {
+	path := filepath.Join(t.TempDir(), "test.db")
+	open := func() *DB {
+		db, err := Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := db.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	return open(), open()
+}
+
+// writeBatch writes, in a request of db, the rollups of the batch fill
+// builds, after before (if any); with fail the request then fails, so it
+// rolls back.
+func writeBatch(t *testing.T, db *DB, before func(context.Context, *writer) error, fill func(*analytics.Batch), fail bool) {
+	t.Helper()
+	err := db.exec(t.Context(), func(ctx context.Context, w *writer) error {
+		if before != nil {
+			if err := before(ctx, w); err != nil {
+				return err
+			}
+		}
+		agg := analytics.NewBatch()
+		fill(agg)
+		if err := w.writeRollups(ctx, agg, false); err != nil {
+			return err
+		}
+		if fail {
+			return errors.New("later in the batch")
+		}
+		return nil
+	})
+	if fail != (err != nil) {
+		t.Fatalf("write (fail %v): %v", fail, err)
 	}
 }

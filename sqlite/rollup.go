@@ -319,45 +319,6 @@ func (w *writer) writeRollups(ctx context.Context, agg *analytics.Batch, countDa
 	return nil
 }
 
-// writeDistinct inserts the batch's distinct bits; RETURNING lists the
-// ones that were new, and only those bump Viewers or Posters.
-func (w *writer) writeDistinct(ctx context.Context, agg *analytics.Batch) error {
-	ks := agg.SortedDistinct()
-	args := make([]any, 0, 4*min(len(ks), chunkRows))
-	for len(ks) > 0 {
-		n := chunkLen(len(ks))
-		args = args[:0]
-		for _, k := range ks[:n] {
-			args = append(args, int64(k.Day), k.Channel, int(k.Kind), k.User)
-		}
-		s, err := w.valuesStmt(ctx, `INSERT INTO channel_day_users (day, channel_id, kind, user_id)`, `(?,?,?,?)`,
-			`ON CONFLICT DO NOTHING RETURNING day, channel_id, kind`, n)
-		if err != nil {
-			return err
-		}
-		err = scanAll(ctx, s, args, func(rows *sql.Rows) error {
-			var d int64
-			var ch string
-			var kind uint8
-			if err := rows.Scan(&d, &ch, &kind); err != nil {
-				return err
-			}
-			c := agg.Channel(backchannel.Day(d), ch)
-			if kind == analytics.Viewed {
-				c.Viewers++
-			} else {
-				c.Posters++
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("analytics: distinct users: %w", err)
-		}
-		ks = ks[n:]
-	}
-	return nil
-}
-
 // valuesStmt prepares (once) the multi-row statement of n rows.
 func (w *writer) valuesStmt(ctx context.Context, head, tmpl, tail string, n int) (*sql.Stmt, error) {
 	k := valuesKey{head, tmpl, tail, 0, n}

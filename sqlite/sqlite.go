@@ -218,6 +218,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 			}
 			w.dir.reset() // a migration may change what it holds
 			w.flags.reset()
+			w.distinct.reset()
 			_, err := w.conn.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 				m.Version, m.Name, db.now().UnixMicro())
 			if err != nil {

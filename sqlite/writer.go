@@ -77,6 +77,8 @@ type writer struct {
 	dir *dirCache // the rules' directory context (rollup.go)
 	// What member_days rows are known to hold (memberflags.go).
 	flags *flagCache
+	// The distinct users of the channel-days it met (distinct.go).
+	distinct *distinctCache
 	// dataVersion is SQLite's data_version as of the writer's last look:
 	// it changes when another connection — another process — commits.
 	dataVersion int64
@@ -125,7 +127,7 @@ func (db *DB) send(ctx context.Context, r *writeReq) error {
 func (db *DB) writeLoop(ctx context.Context) {
 	defer db.wg.Done()
 	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), vstmts: make(map[valuesKey]*sql.Stmt), seq: -1, legacyKeys: -1,
-		writerState: writerState{known: make(map[string]bool), marks: make(map[string]backchannel.TS)}, dir: newDirCache(), flags: newFlagCache()}
+		writerState: writerState{known: make(map[string]bool), marks: make(map[string]backchannel.TS)}, dir: newDirCache(), flags: newFlagCache(), distinct: newDistinctCache()}
 	defer w.close()
 	// Committed groups are answered by the syncer once the WAL is on disk,
 	// while the writer goes on with the next group (see syncLoop).
@@ -306,6 +308,7 @@ func (w *writer) commitGroup(ctx context.Context, group []*writeReq) (committed 
 		return false
 	}
 	w.flags.commit()
+	w.distinct.commit()
 	w.db.walChanged()
 	for _, r := range group {
 		if r.err == nil {
@@ -336,8 +339,9 @@ func (w *writer) checkForeignWrites(ctx context.Context) error {
 		clear(w.marks)
 		w.db.cache.invalidateAll()
 	}
-	if foreign || w.flags.mark() != 0 { // the latter: a transaction whose end went unseen
+	if foreign || w.flags.mark() != 0 || w.distinct.pending() { // the latter: a transaction whose end went unseen
 		w.flags.reset()
+		w.distinct.reset()
 	}
 	w.dir.begin(foreign) // also: the previous transaction has ended
 	w.dataVersion = v
@@ -347,6 +351,7 @@ func (w *writer) checkForeignWrites(ctx context.Context) error {
 // restart rolls the transaction back and begins a new one.
 func (w *writer) restart(ctx context.Context, seq0 int64) error {
 	w.flags.undoTo(0)
+	w.distinct.undoTo(distinctMark{})
 	if _, err := w.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
 		return fmt.Errorf("sqlite: rollback: %w", err)
 	}
@@ -364,11 +369,12 @@ func (w *writer) runSavepoint(r *writeReq) error {
 	if _, err := w.conn.ExecContext(ctx, "SAVEPOINT req"); err != nil {
 		return fmt.Errorf("sqlite: savepoint: %w", err)
 	}
-	seq, flags := w.seq, w.flags.mark()
+	seq, flags, distinct := w.seq, w.flags.mark(), w.distinct.mark()
 	r.err = w.run(r)
 	if r.err != nil {
 		w.seq = seq
 		w.flags.undoTo(flags)
+		w.distinct.undoTo(distinct)
 		r.touched = touched{}
 		if _, err := w.conn.ExecContext(ctx, "ROLLBACK TO req"); err != nil {
 			return fmt.Errorf("sqlite: rollback to savepoint: %w", err)
@@ -397,8 +403,10 @@ func (w *writer) run(r *writeReq) error {
 
 func (w *writer) rollback(ctx context.Context, group []*writeReq, seq0 int64, err error) {
 	w.flags.undoTo(0)
+	w.distinct.undoTo(distinctMark{})
 	if _, rerr := w.conn.ExecContext(ctx, "ROLLBACK"); rerr != nil {
 		w.flags.reset()
+		w.distinct.reset()
 		w.db.log.Error("sqlite: rollback failed", "err", rerr)
 		// Start over with a fresh connection rather than reuse a broken one.
 		w.close()
