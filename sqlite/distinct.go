@@ -105,13 +105,18 @@ func key(kind uint8, ch, user uint32) uint64 {
 
 // set returns day d's set, reading it (through q, in the current
 // transaction) if the cache does not hold it.
-func (c *distinctCache) set(ctx context.Context, q querier, d backchannel.Day) (*daySet, error) {
+func (c *distinctCache) set(ctx context.Context, q *sql.Conn, d backchannel.Day) (*daySet, error) {
 	c.clock++
 	if s := c.days[d]; s != nil {
 		s.used = c.clock
 		return s, nil
 	}
 	s := &daySet{used: c.clock}
+	var n int64
+	if err := q.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM channel_day_user_runs WHERE day = ?`, int64(d)).Scan(&n); err != nil {
+		return nil, fmt.Errorf("count distinct users of day %s: %w", d, err)
+	}
+	s.has.reserve(int(n))
 	var last []byte
 	var chID uint32
 	err := eachDistinct(ctx, q, d, d, func(_ backchannel.Day, ch []byte, kind uint8, user []byte) error {
@@ -296,20 +301,20 @@ func decodeDistinct(run []byte, fn func(ch []byte, kind uint8, user []byte) erro
 func (w *writer) writeDistinct(ctx context.Context, agg *analytics.Batch) error {
 	ks := agg.SortedDistinct() // by day, channel, kind, user
 	var run []byte
-	ch := ""
+	ch, pairs := "", 0
 	flush := func(d backchannel.Day) error {
 		if len(run) == 0 {
 			return nil
 		}
 		run = endDistinctChannel(run)
-		s, err := w.stmt(ctx, `INSERT INTO channel_day_user_runs (day, users) VALUES (?, ?)`)
+		s, err := w.stmt(ctx, `INSERT INTO channel_day_user_runs (day, n, users) VALUES (?, ?, ?)`)
 		if err != nil {
 			return err
 		}
-		if _, err := s.ExecContext(ctx, int64(d), run); err != nil {
+		if _, err := s.ExecContext(ctx, int64(d), pairs, run); err != nil {
 			return fmt.Errorf("analytics: distinct users: %w", err)
 		}
-		run, ch = run[:0], ""
+		run, ch, pairs = run[:0], "", 0
 		return nil
 	}
 	for i := 0; i < len(ks); {
@@ -336,6 +341,7 @@ func (w *writer) writeDistinct(ctx context.Context, agg *analytics.Batch) error 
 				run, ch = appendDistinctChannel(run, k.Channel), k.Channel
 			}
 			run = appendDistinctUser(run, k.Kind, k.User)
+			pairs++
 		}
 		if err := flush(d); err != nil {
 			return err

@@ -51,9 +51,22 @@ func (s *u64set) add(k uint64) bool {
 	}
 }
 
-func (s *u64set) grow() {
+func (s *u64set) grow() { s.resize(max(u64setMinSlots, 2*len(s.slots))) }
+
+// reserve makes room for n keys in all without growing.
+func (s *u64set) reserve(n int) {
+	slots := max(u64setMinSlots, len(s.slots))
+	for n*4 > slots*3 {
+		slots *= 2
+	}
+	if slots > len(s.slots) {
+		s.resize(slots)
+	}
+}
+
+func (s *u64set) resize(slots int) {
 	old := s.slots
-	s.slots = make([]uint64, max(u64setMinSlots, 2*len(old)))
+	s.slots = make([]uint64, slots)
 	s.n = 0
 	for _, k := range old {
 		if k != 0 {

@@ -33,3 +33,18 @@ func TestU64Set(t *testing.T) {
 		}
 	}
 }
+
+// TestU64SetReserve: a set reserved for n keys takes them without growing,
+// and keeps the keys it held.
+func TestU64SetReserve(t *testing.T) {
+	var s u64set
+	s.add(7)
+	s.reserve(100000)
+	slots := len(s.slots)
+	for k := uint64(1); k <= 100000; k++ {
+		s.add(k)
+	}
+	if len(s.slots) != slots || s.len() != 100000 || !s.has(7) || s.has(100001) {
+		t.Fatalf("slots %d → %d, len %d", slots, len(s.slots), s.len())
+	}
+}
