@@ -124,3 +124,63 @@ func TestActivitySlotsMigration(t *testing.T) {
 		t.Fatalf("event_keys_legacy of a new database: %d rows (%v)", n, err)
 	}
 }
+
+// otherLines: reactions and stars without event_id across two hours.
+func otherLines(from int) []backchannel.Event {
+	var evs []backchannel.Event
+	for i := from; i < from+40; i++ {
+		at := backchannel.TS(1_700_000_000_000_000 + int64(i)*180_000_000).String() // every 3 minutes
+		evs = append(evs, storetest.Reaction(true, "C1", storetest.TS(1), "U1", fmt.Sprintf("r%d", i), at),
+			storetest.Star(true, "C1", storetest.TS(1), fmt.Sprintf("U%d", i), at))
+	}
+	return evs
+}
+
+// TestOtherSlotsMigration takes a database whose reactions and stars hold
+// the slots they had before migration 0012 (their keys' first 8 bytes)
+// through it: those lines stay duplicates, new lines are new once, and a
+// database created at 0012 never looks twice.
+func TestOtherSlotsMigration(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "test.db")
+	db := openPath(t, path)
+	applyAll(t, db, storetest.Channel("C1", backchannel.KindPublic), storetest.Message("C1", "U1", storetest.TS(1), "hi"))
+	old := otherLines(0)
+	if s := sqlite.SlotOf(&old[0]); s == sqlite.KeySlot(&old[0].Key) || s>>40 == sqlite.SlotOf(&old[len(old)-1])>>40 {
+		t.Fatalf("slot %x: want regions by event_ts", s)
+	}
+	if res := applyAll(t, db, old...); res.Accepted != len(old) {
+		t.Fatalf("apply: %+v", res)
+	}
+	for i := range old {
+		if err := sqlite.ExecArgs(ctx, db, `UPDATE event_keys SET slot = ? WHERE slot = ?`, sqlite.KeySlot(&old[i].Key), sqlite.SlotOf(&old[i])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sqlite.ExecSQL(ctx, db, `DROP TABLE event_keys_moved; DELETE FROM schema_migrations WHERE version = 12`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = openPath(t, path)
+	if n, err := sqlite.QueryInt(ctx, db, `SELECT count(*) FROM event_keys_moved`); err != nil || n != 1 {
+		t.Fatalf("event_keys_moved after the migration: %d rows (%v)", n, err)
+	}
+	if res := applyAll(t, db, old...); res.Accepted != 0 || res.Duplicates != len(old) {
+		t.Fatalf("the old lines again: %+v, want %d duplicates", res, len(old))
+	}
+	fresh := otherLines(40)
+	mixed := append(append([]backchannel.Event{}, fresh...), old[3], old[6])
+	if res := applyAll(t, db, mixed...); res.Accepted != len(fresh) || res.Duplicates != 2 {
+		t.Fatalf("new lines among old: %+v, want %d accepted, 2 duplicates", res, len(fresh))
+	}
+	if res := applyAll(t, db, mixed...); res.Accepted != 0 || res.Duplicates != len(mixed) {
+		t.Fatalf("all again: %+v, want %d duplicates", res, len(mixed))
+	}
+	db2 := openPath(t, filepath.Join(t.TempDir(), "new.db"))
+	applyAll(t, db2, storetest.Channel("C1", backchannel.KindPublic), storetest.Message("C1", "U1", storetest.TS(1), "hi"))
+	applyAll(t, db2, old...)
+	if n, err := sqlite.QueryInt(ctx, db2, `SELECT count(*) FROM event_keys_moved`); err != nil || n != 0 {
+		t.Fatalf("event_keys_moved of a new database: %d rows (%v)", n, err)
+	}
+}

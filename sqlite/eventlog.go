@@ -16,10 +16,10 @@ import (
 // keySlot is where a key starts probing in event_keys: its first 8 bytes.
 func keySlot(k *[32]byte) int64 { return int64(binary.BigEndian.Uint64(k[:8])) }
 
-// slotOf is where ev starts probing in event_keys. An activity event
-// without event_id starts in the region of its event_ts (timeBucket):
-// its key is the hash of its line, which holds event_ts, so a replay
-// starts in the same place. Every other event starts at keySlot.
+// slotOf is where ev starts probing in event_keys. An event without
+// event_id that has an event_ts starts in the region of its event_ts
+// (timeBucket): its key is the hash of its line, which holds event_ts, so a
+// replay starts in the same place. Every other event starts at keySlot.
 func slotOf(ev *backchannel.Event) int64 {
 	if byTime(ev) {
 		return int64(ev.EventTS)>>timeBucket<<slotHashBits | keySlot(&ev.Key)&(1<<slotHashBits-1)
@@ -27,9 +27,27 @@ func slotOf(ev *backchannel.Event) int64 {
 	return keySlot(&ev.Key)
 }
 
-// byTime reports whether ev's slot starts in the region of its event_ts.
+// byTime reports whether ev's slot starts in the region of its event_ts:
+// since migration 0008 for activity events, since 0012 for the others.
+// (A `message` without event_id claims no slot: see settleMessages.)
 func byTime(ev *backchannel.Event) bool {
-	return ev.ID == "" && ev.EventTS > 0 && backchannel.IsActivity(ev.Type)
+	return ev.ID == "" && ev.EventTS > 0 && ev.Type != backchannel.EvMessage
+}
+
+// Which events' slots moved to their event_ts region in a migration,
+// bits of writer.legacyKeys: a database upgraded with such slots in
+// event_keys also looks for each new such event at its old slot.
+const (
+	movedActivity = 1 << iota // 0008: activity events
+	movedOthers               // 0012: every other type
+)
+
+// movedIn is the migration bit of a byTime event.
+func movedIn(ev *backchannel.Event) int8 {
+	if backchannel.IsActivity(ev.Type) {
+		return movedActivity
+	}
+	return movedOthers
 }
 
 const (
@@ -106,24 +124,31 @@ func (b *batch) claimKeys(ctx context.Context, events []backchannel.Event, p *pr
 
 // legacyDuplicates returns which entries of p.idx claim no slot: the
 // `message` events settled through their rows (p.byRow) and, in a database
-// whose event_keys still holds activity events' slots from before migration
-// 0008, the activity events found there: replays of lines logged before the
-// upgrade. Each such event is looked for at its old slot, read only.
+// whose event_keys still holds slots from before migration 0008 (activity
+// events) or 0012 (other events without event_id), the events of those
+// found there: replays of lines logged before the upgrade. Each such event
+// is looked for at its old slot, read only.
 func (b *batch) legacyDuplicates(ctx context.Context, events []backchannel.Event, p *prepared) ([]bool, error) {
 	w := b.w
 	if w.legacyKeys < 0 {
-		var n int64
-		if err := w.queryRow(ctx, `SELECT count(*) FROM event_keys_legacy`).Scan(&n); err != nil {
+		var a, o int64
+		if err := w.queryRow(ctx, `SELECT (SELECT count(*) FROM event_keys_legacy), (SELECT count(*) FROM event_keys_moved)`).Scan(&a, &o); err != nil {
 			return nil, fmt.Errorf("read event_keys_legacy: %w", err)
 		}
-		w.legacyKeys = int8(min(n, 1))
+		w.legacyKeys = 0
+		if a > 0 {
+			w.legacyKeys |= movedActivity
+		}
+		if o > 0 {
+			w.legacyKeys |= movedOthers
+		}
 	}
 	if w.legacyKeys == 0 {
 		return p.byRow, nil
 	}
-	var moved []int // entries whose slot moved in 0008
+	var moved []int // entries whose slot moved in 0008 or 0012 after some were claimed
 	for j, i := range p.idx {
-		if byTime(&events[i]) {
+		if ev := &events[i]; byTime(ev) && w.legacyKeys&movedIn(ev) != 0 {
 			moved = append(moved, j)
 		}
 	}

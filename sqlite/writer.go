@@ -70,8 +70,8 @@ type writer struct {
 	// vstmts finds multi-row statements without building their text.
 	vstmts map[valuesKey]*sql.Stmt
 	seq    int64 // last event seq handed out; -1 until read from the log
-	// legacyKeys: activity events' slots from before migration 0008 are in
-	// event_keys (1), or not (0); -1 until read.
+	// legacyKeys: which events' slots from before migrations 0008 and 0012
+	// are in event_keys (bits movedActivity, movedOthers); -1 until read.
 	legacyKeys int8
 	writerState
 	dir *dirCache // the rules' directory context (rollup.go)
