@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/backchannel/backchannel"
@@ -152,4 +154,89 @@ func teamViews(a backchannel.MessageActivity) map[string]int64 {
 		m[t.TeamID] = t.Views
 	}
 	return m
+}
+
+// before0011 takes a database back to the distinct users of 0002.
+const before0011 = `DELETE FROM schema_migrations WHERE version = 11;
+	DROP TABLE channel_day_user_runs;
+	CREATE TABLE channel_day_users (
+		day        INTEGER NOT NULL,
+		channel_id TEXT    NOT NULL,
+		kind       INTEGER NOT NULL,
+		user_id    TEXT    NOT NULL,
+		PRIMARY KEY (day, channel_id, kind, user_id)
+	) WITHOUT ROWID;`
+
+// TestDistinctUsersMigration takes a database whose distinct users of
+// channel-days are rows of channel_day_users (before migration 0011)
+// through it: the rows become runs, the rollups read the same, and a pair
+// from before is not new afterwards.
+func TestDistinctUsersMigration(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "test.db")
+	db := openPath(t, path)
+	applyAll(t, db, storetest.Channel("C1", backchannel.KindPublic), storetest.Channel("C2", backchannel.KindPublic))
+	// Two days, two channels, both kinds; C1's day 19676 has a long id.
+	long := "U" + strings.Repeat("9", 63)
+	err := sqlite.ExecSQL(ctx, db, before0011+`
+		INSERT INTO channel_day_users VALUES (19675, 'C1', 1, 'U1'), (19675, 'C1', 1, 'U2'), (19675, 'C1', 2, 'U1'),
+			(19675, 'C2', 1, 'W3'), (19676, 'C1', 2, '`+long+`');
+		INSERT INTO channel_days VALUES ('C1', 19675, 1, 1, 0, 2, 1, 0), ('C2', 19675, 0, 0, 0, 1, 0, 0)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = openPath(t, path)
+	got, err := db.DumpRollups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"[channel C1 19675 1 1 0 2 1 0]", "[channel C2 19675 0 0 0 1 0 0]",
+		"[distinct C1 19675 1 U1]", "[distinct C1 19675 1 U2]", "[distinct C1 19675 2 U1]", "[distinct C2 19675 1 W3]",
+		"[distinct C1 19676 2 " + long + "]",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("rollups after the migration:\n%q\nwant\n%q", got, want)
+	}
+	if n, err := sqlite.QueryInt(ctx, db, `SELECT count(*) FROM sqlite_master WHERE name = 'channel_day_users'`); err != nil || n != 0 {
+		t.Fatalf("channel_day_users after the migration: %d (%v)", n, err)
+	}
+	// U2 viewed C1 on 19675 before: not a new viewer. U4 is.
+	at := backchannel.TS(int64(19675)*86400*1_000_000 + 3_600_000_000)
+	res := applyAll(t, db, storetest.Act(backchannel.EvMessageViewed, "U2", at, "channel", "C1", "ts", at.String(), "client", "web"),
+		storetest.Act(backchannel.EvMessageViewed, "U4", at, "channel", "C1", "ts", at.String(), "client", "web"))
+	if res.Accepted != 2 {
+		t.Fatalf("apply: %+v", res)
+	}
+	if n, err := sqlite.QueryInt(ctx, db, `SELECT viewers FROM channel_days WHERE channel_id = 'C1' AND day = 19675`); err != nil || n != 3 {
+		t.Fatalf("C1's viewers on 19675: %d (%v), want 3", n, err)
+	}
+}
+
+// TestDistinctUsersMigrationRefuses: a row the runs cannot hold (a kind
+// other than 1 or 2) stops migration 0011, and the database is as before.
+func TestDistinctUsersMigrationRefuses(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "test.db")
+	db := openPath(t, path)
+	if err := sqlite.ExecSQL(ctx, db, before0011+`INSERT INTO channel_day_users VALUES (19675, 'C1', 1, 'U1'), (19675, 'C1', 3, 'U2')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err == nil || !strings.Contains(err.Error(), "0011") {
+		t.Fatalf("migrate: %v, want 0011 to fail", err)
+	}
+	if n, err := sqlite.QueryInt(ctx, db, `SELECT count(*) FROM channel_day_users`); err != nil || n != 2 {
+		t.Fatalf("channel_day_users after the failed migration: %d rows (%v)", n, err)
+	}
+	if n, err := sqlite.QueryInt(ctx, db, `SELECT count(*) FROM sqlite_master WHERE name = 'channel_day_user_runs'`); err != nil || n != 0 {
+		t.Fatalf("channel_day_user_runs after the failed migration: %d (%v)", n, err)
+	}
 }

@@ -20,15 +20,14 @@ import (
 // Posters only for the (kind, user) pairs the day does not hold yet.
 //
 // They are logged in channel_day_user_runs (migration 0011): each batch
-// appends, per day, one row holding the pairs that were new, packed
-// (encodeDistinct). A B-tree keyed by (day, channel, kind, user) — the
-// channel_day_users of 0002, which still holds the pairs written before
-// 0011 — puts a batch's new pairs on as many pages as it has channels:
-// with 5,000 channels, about half of every batch's page writes. A run is a
-// few pages.
+// appends, per day, one row holding the pairs that were new, packed by
+// channel. A B-tree keyed by (day, channel, kind, user) — the
+// channel_day_users of 0002, whose rows 0011 packed into runs — puts a
+// batch's new pairs on as many pages as it has channels: with 5,000
+// channels, about half of every batch's page writes. A run is a few pages.
 //
 // Whether a pair is new is decided in memory: the writer holds the sets of
-// the days it met (distinctCache), read from both tables the first time a
+// the days it met (distinctCache), read from the runs the first time a
 // transaction needs a day. Like member-day flags (memberflags.go), a set is
 // exact for the current transaction: what a transaction adds is undone if
 // it rolls back, and a request's additions if its savepoint does; a day
@@ -209,27 +208,13 @@ func (c *distinctCache) reset() {
 	c.gen++
 }
 
-// eachDistinct calls fn for every stored pair of the days from..to: those
-// of channel_day_users, then those of the runs in log order. The bytes it
-// passes are valid only during the call.
+// eachDistinct calls fn for every stored pair of the days from..to, in log
+// order. The bytes it passes are valid only during the call.
 func eachDistinct(ctx context.Context, q querier, from, to backchannel.Day, fn func(d backchannel.Day, ch []byte, kind uint8, user []byte) error) error {
-	err := each(ctx, q, `SELECT day, channel_id, kind, user_id FROM channel_day_users WHERE day BETWEEN ? AND ?`,
+	err := each(ctx, q, `SELECT day, users FROM channel_day_user_runs WHERE day BETWEEN ? AND ? ORDER BY day, id`,
 		[]any{int64(from), int64(to)}, func(rows *sql.Rows) error {
 			var d int64
-			var ch, user sql.RawBytes
-			var kind uint8
-			if err := rows.Scan(&d, &ch, &kind, &user); err != nil {
-				return err
-			}
-			return fn(backchannel.Day(d), ch, kind, user)
-		})
-	if err != nil {
-		return fmt.Errorf("read distinct users: %w", err)
-	}
-	err = each(ctx, q, `SELECT day, users FROM channel_day_user_runs WHERE day BETWEEN ? AND ? ORDER BY day, id`,
-		[]any{int64(from), int64(to)}, func(rows *sql.Rows) error {
-			var d int64
-			var run []byte
+			var run sql.RawBytes
 			if err := rows.Scan(&d, &run); err != nil {
 				return err
 			}
