@@ -135,8 +135,7 @@ func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
 }
 
 func (w *writer) rebuild(ctx context.Context, from, to backchannel.Day) error {
-	w.flags.reset() // the rows go
-	w.distinct.reset()
+	w.resetCaches() // the rows go
 	for _, t := range []string{"member_days", "channel_days", "channel_day_user_runs"} {
 		if _, err := w.conn.ExecContext(ctx, `DELETE FROM `+t+` WHERE day BETWEEN ? AND ?`, int64(from), int64(to)); err != nil {
 			return fmt.Errorf("delete %s: %w", t, err)

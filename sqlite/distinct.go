@@ -36,7 +36,7 @@ import (
 // another process's commits drop everything.
 
 // distinctCache is the writer's copy of the distinct sets of the days it
-// holds. Ids are interned: a pair is one uint64 (distinctKey).
+// holds. Ids are interned: a pair is one uint64 (key).
 type distinctCache struct {
 	days  map[backchannel.Day]*daySet
 	chans map[string]uint32
@@ -60,9 +60,6 @@ type distinctUndo struct {
 	loaded bool
 }
 
-// distinctMark is a point undoTo can return to.
-type distinctMark struct{ gen, n int }
-
 // distinctMax bounds the pairs held (about 16 bytes each) once a
 // transaction commits: past it, the least recently used days are dropped,
 // but never the last one used (a day alone past the bound stays).
@@ -78,22 +75,14 @@ func newDistinctCache() *distinctCache {
 	return &distinctCache{days: map[backchannel.Day]*daySet{}, chans: map[string]uint32{}, users: map[string]uint32{}}
 }
 
-// intern returns s's id, from 1 (so that no key is 0).
-func intern(m map[string]uint32, s []byte) uint32 {
+// intern returns s's id, from 1 (so that no key is 0). A new id's string
+// is a copy: s may share memory with a run or a request.
+func intern[S ~string | ~[]byte](m map[string]uint32, s S) uint32 {
 	if id, ok := m[string(s)]; ok {
 		return id
 	}
 	id := uint32(len(m) + 1)
-	m[string(s)] = id
-	return id
-}
-
-func internString(m map[string]uint32, s string) uint32 {
-	if id, ok := m[s]; ok {
-		return id
-	}
-	id := uint32(len(m) + 1)
-	m[strings.Clone(s)] = id
+	m[strings.Clone(string(s))] = id
 	return id
 }
 
@@ -139,7 +128,7 @@ func (c *distinctCache) set(ctx context.Context, q *sql.Conn, d backchannel.Day)
 
 // add adds a pair to s (day d's set) and reports whether it was new.
 func (c *distinctCache) add(s *daySet, d backchannel.Day, ch string, kind uint8, user string) bool {
-	k := key(kind, internString(c.chans, ch), internString(c.users, user))
+	k := key(kind, intern(c.chans, ch), intern(c.users, user))
 	if !s.has.add(k) {
 		return false
 	}
@@ -148,15 +137,12 @@ func (c *distinctCache) add(s *daySet, d backchannel.Day, ch string, kind uint8,
 	return true
 }
 
-func (c *distinctCache) mark() distinctMark { return distinctMark{c.gen, len(c.undo)} }
+func (c *distinctCache) mark() undoMark { return undoMark{c.gen, len(c.undo)} }
 
 // undoTo forgets what was added and read since m (its statements rolled
-// back). After a reset since m, everything left is newer than m.
-func (c *distinctCache) undoTo(m distinctMark) {
-	n := m.n
-	if m.gen != c.gen {
-		n = 0
-	}
+// back).
+func (c *distinctCache) undoTo(m undoMark) {
+	n := m.since(c.gen)
 	for i := len(c.undo) - 1; i >= n; i-- {
 		u := c.undo[i]
 		s := c.days[u.day]

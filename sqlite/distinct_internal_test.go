@@ -50,7 +50,7 @@ func TestDistinctCacheUndo(t *testing.T) {
 	s := &daySet{}
 	c.days[1] = s
 	has := func(user string) bool {
-		return s.has.has(key(analytics.Viewed, internString(c.chans, "C1"), internString(c.users, user)))
+		return s.has.has(key(analytics.Viewed, intern(c.chans, "C1"), intern(c.users, user)))
 	}
 	if !c.add(s, 1, "C1", analytics.Viewed, "U1") || c.add(s, 1, "C1", analytics.Viewed, "U1") {
 		t.Fatal("add: a new pair must be new once")
@@ -62,6 +62,7 @@ func TestDistinctCacheUndo(t *testing.T) {
 	if !has("U1") || has("U2") || c.size != 1 {
 		t.Fatalf("after undo: U1 %v, U2 %v, size %d", has("U1"), has("U2"), c.size)
 	}
+	c.add(s, 1, "C1", analytics.Viewed, "U3") // earlier in the transaction
 	m = c.mark()
 	c.reset() // a rebuild inside the request
 	c.days[2] = &daySet{}

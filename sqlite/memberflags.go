@@ -19,6 +19,7 @@ import "github.com/backchannel/backchannel/analytics"
 type flagCache struct {
 	known map[analytics.MemberKey]analytics.Flags
 	undo  []flagUndo // what the current transaction changed, oldest first
+	gen   int        // bumped by reset: marks of before it undo everything
 }
 
 type flagUndo struct {
@@ -51,11 +52,15 @@ func (c *flagCache) note(k analytics.MemberKey, f analytics.Flags) {
 }
 
 // mark is a point that undoTo can return to.
-func (c *flagCache) mark() int { return len(c.undo) }
+func (c *flagCache) mark() undoMark { return undoMark{c.gen, len(c.undo)} }
+
+// pending reports whether a transaction noted something and has not ended.
+func (c *flagCache) pending() bool { return len(c.undo) > 0 }
 
 // undoTo forgets what was noted since mark m (its statements rolled back).
-func (c *flagCache) undoTo(m int) {
-	for i := len(c.undo) - 1; i >= m; i-- {
+func (c *flagCache) undoTo(m undoMark) {
+	n := m.since(c.gen)
+	for i := len(c.undo) - 1; i >= n; i-- {
 		u := c.undo[i]
 		if u.was == 0 {
 			delete(c.known, u.k)
@@ -63,7 +68,7 @@ func (c *flagCache) undoTo(m int) {
 			c.known[u.k] = u.was
 		}
 	}
-	c.undo = c.undo[:m]
+	c.undo = c.undo[:n]
 }
 
 // commit keeps what the transaction noted.
@@ -78,4 +83,54 @@ func (c *flagCache) commit() {
 func (c *flagCache) reset() {
 	clear(c.known)
 	c.undo = c.undo[:0]
+	c.gen++
 }
+
+// undoMark is a point of a transaction cache's undo log (flagCache,
+// distinctCache) that its undoTo returns to; the zero mark is the start
+// of the transaction. gen is the cache's count of resets when the mark was
+// taken: after a reset since, everything the log holds is newer than the
+// mark.
+type undoMark struct{ gen, n int }
+
+// since is how much of the undo log of a cache at generation gen is older
+// than m.
+func (m undoMark) since(gen int) int {
+	if m.gen != gen {
+		return 0
+	}
+	return m.n
+}
+
+// The writer's transaction caches, kept together: what the database
+// holds of member-day flags and of channel-days' distinct users.
+
+// cachesMark is a point of both that undoCaches returns to; the zero
+// value is the start of the transaction.
+type cachesMark struct{ flags, distinct undoMark }
+
+func (w *writer) markCaches() cachesMark {
+	return cachesMark{w.flags.mark(), w.distinct.mark()}
+}
+
+// undoCaches forgets what the statements since m did (they rolled back).
+func (w *writer) undoCaches(m cachesMark) {
+	w.flags.undoTo(m.flags)
+	w.distinct.undoTo(m.distinct)
+}
+
+// commitCaches keeps what the transaction did.
+func (w *writer) commitCaches() {
+	w.flags.commit()
+	w.distinct.commit()
+}
+
+// resetCaches forgets everything (the rows may have changed under them).
+func (w *writer) resetCaches() {
+	w.flags.reset()
+	w.distinct.reset()
+}
+
+// cachesPending reports whether a transaction changed them and has not
+// ended.
+func (w *writer) cachesPending() bool { return w.flags.pending() || w.distinct.pending() }

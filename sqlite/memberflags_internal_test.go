@@ -31,13 +31,17 @@ func TestFlagCacheUndo(t *testing.T) {
 		t.Fatalf("after undo: %v", c.known)
 	}
 	c.note(b, analytics.FlagWorkflows)
-	c.undoTo(0) // the transaction rolled back
+	c.undoTo(undoMark{}) // the transaction rolled back
 	if len(c.known) != 1 || c.known[a] != analytics.FlagActive {
 		t.Fatalf("after rollback: %v", c.known)
 	}
-	c.reset()
-	if len(c.known) != 0 || c.mark() != 0 {
-		t.Fatalf("after reset: %v", c.known)
+	c.note(b, analytics.FlagActive)
+	m = c.mark()
+	c.reset() // a migration inside the request
+	c.note(b, analytics.FlagApps)
+	c.undoTo(m) // a mark from before the reset undoes everything since
+	if len(c.known) != 0 || c.pending() {
+		t.Fatalf("after undo past a reset: %v", c.known)
 	}
 }
 

@@ -217,8 +217,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 				return fmt.Errorf("apply %s: %w", m.Name, err)
 			}
 			w.dir.reset() // a migration may change what it holds
-			w.flags.reset()
-			w.distinct.reset()
+			w.resetCaches()
 			_, err := w.conn.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 				m.Version, m.Name, db.now().UnixMicro())
 			if err != nil {

@@ -307,8 +307,7 @@ func (w *writer) commitGroup(ctx context.Context, group []*writeReq) (committed 
 		w.rollback(ctx, group, seq0, fmt.Errorf("sqlite: commit: %w", err))
 		return false
 	}
-	w.flags.commit()
-	w.distinct.commit()
+	w.commitCaches()
 	w.db.walChanged()
 	for _, r := range group {
 		if r.err == nil {
@@ -339,9 +338,8 @@ func (w *writer) checkForeignWrites(ctx context.Context) error {
 		clear(w.marks)
 		w.db.cache.invalidateAll()
 	}
-	if foreign || w.flags.mark() != 0 || w.distinct.pending() { // the latter: a transaction whose end went unseen
-		w.flags.reset()
-		w.distinct.reset()
+	if foreign || w.cachesPending() { // the latter: a transaction whose end went unseen
+		w.resetCaches()
 	}
 	w.dir.begin(foreign) // also: the previous transaction has ended
 	w.dataVersion = v
@@ -350,8 +348,7 @@ func (w *writer) checkForeignWrites(ctx context.Context) error {
 
 // restart rolls the transaction back and begins a new one.
 func (w *writer) restart(ctx context.Context, seq0 int64) error {
-	w.flags.undoTo(0)
-	w.distinct.undoTo(distinctMark{})
+	w.undoCaches(cachesMark{})
 	if _, err := w.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
 		return fmt.Errorf("sqlite: rollback: %w", err)
 	}
@@ -369,12 +366,11 @@ func (w *writer) runSavepoint(r *writeReq) error {
 	if _, err := w.conn.ExecContext(ctx, "SAVEPOINT req"); err != nil {
 		return fmt.Errorf("sqlite: savepoint: %w", err)
 	}
-	seq, flags, distinct := w.seq, w.flags.mark(), w.distinct.mark()
+	seq, caches := w.seq, w.markCaches()
 	r.err = w.run(r)
 	if r.err != nil {
 		w.seq = seq
-		w.flags.undoTo(flags)
-		w.distinct.undoTo(distinct)
+		w.undoCaches(caches)
 		r.touched = touched{}
 		if _, err := w.conn.ExecContext(ctx, "ROLLBACK TO req"); err != nil {
 			return fmt.Errorf("sqlite: rollback to savepoint: %w", err)
@@ -402,11 +398,9 @@ func (w *writer) run(r *writeReq) error {
 }
 
 func (w *writer) rollback(ctx context.Context, group []*writeReq, seq0 int64, err error) {
-	w.flags.undoTo(0)
-	w.distinct.undoTo(distinctMark{})
+	w.undoCaches(cachesMark{})
 	if _, rerr := w.conn.ExecContext(ctx, "ROLLBACK"); rerr != nil {
-		w.flags.reset()
-		w.distinct.reset()
+		w.resetCaches()
 		w.db.log.Error("sqlite: rollback failed", "err", rerr)
 		// Start over with a fresh connection rather than reuse a broken one.
 		w.close()
