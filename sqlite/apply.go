@@ -232,6 +232,16 @@ func (b *batch) eventKeys(events []backchannel.Event) []msgKey {
 	return keys
 }
 
+// probeRows reads message rows.
+var probeRows = probeQuery{
+	one: `SELECT ` + rowColumns + ` FROM messages AS m WHERE m.channel_id = ? AND m.ts IN (SELECT value FROM json_each(?))`,
+	many: `SELECT ` + rowColumns + ` FROM json_each(?) AS j CROSS JOIN messages AS m
+		ON m.channel_id = j.value->>0 AND m.ts = j.value->>1`,
+}
+
+const rowColumns = `m.channel_id, m.ts, m.thread_ts, coalesce(m.parent_ts, 0), m.user_id, m.subtype,
+	m.present, m.deleted, m.visible, m.edited_user, m.edited_ts, m.doc, m.body, m.holder`
+
 // loadRows reads the rows of keys in one statement: one round trip per
 // batch, not per event. Keys without a row get an empty placeholder. With
 // render set, loaded rows are marked for re-rendering (second pass: parents
@@ -246,9 +256,7 @@ func (b *batch) loadRows(ctx context.Context, keys []msgKey, render bool) error 
 	if len(keys) == 0 {
 		return nil
 	}
-	err := b.w.probe(ctx, `SELECT m.channel_id, m.ts, m.thread_ts, coalesce(m.parent_ts, 0), m.user_id, m.subtype,
-		m.present, m.deleted, m.visible, m.edited_user, m.edited_ts, m.doc, m.body, m.holder
-		FROM messages AS m WHERE m.channel_id = ? AND m.ts IN (SELECT value FROM json_each(?))`, keys, func(rows *sql.Rows) error {
+	err := b.w.probe(ctx, probeRows, keys, func(rows *sql.Rows) error {
 		var r msgRow
 		var eu, et sql.NullString
 		var holder []byte

@@ -87,37 +87,37 @@ func (b *batch) claimKeys(ctx context.Context, events []backchannel.Event, p *pr
 	if err != nil {
 		return err
 	}
-	args := make([]any, 0, 1+chunkRows)
-	// Runs of consecutive entries that need a slot: their seqs are computed
-	// from the run's first rather than bound.
-	for j := 0; j < len(idx); {
-		if skip[j] {
-			j++
+	// The entries that claim a slot, in chunks of up to chunkRows rows that
+	// bind (seq, slot): the `message` events between them (one in ten of a
+	// stream of activity) claim none, so chunks of consecutive seqs would be
+	// a few rows each, one statement per handful of events.
+	claim := make([]int, 0, len(idx))
+	for j := range idx {
+		if !skip[j] {
+			claim = append(claim, j)
+		}
+	}
+	args := make([]any, 0, 2*min(len(claim), chunkRows))
+	for len(claim) > 0 {
+		chunk := claim[:chunkLen(len(claim))]
+		claim = claim[len(chunk):]
+		args = args[:0]
+		for _, j := range chunk {
+			args = append(args, base+int64(j)+1, p.slots[j])
+		}
+		n, err := w.execValues(ctx, `INSERT INTO event_keys (seq, slot)`, `(?,?)`, `ON CONFLICT (slot) DO NOTHING`, 0, len(chunk), args)
+		if err != nil {
+			return fmt.Errorf("claim event keys: %w", err)
+		}
+		if int(n) == len(chunk) {
+			for _, j := range chunk {
+				b.seq[idx[j]] = base + int64(j) + 1
+			}
 			continue
 		}
-		end := j + 1
-		for end < len(idx) && !skip[end] {
-			end++
+		if err := b.resolveChunk(ctx, events, chunk); err != nil {
+			return err
 		}
-		for lo, k := j, 0; lo < end; lo += k {
-			k = chunkLen(end - lo)
-			chunk := idx[lo : lo+k]
-			args = append(append(args[:0], base+int64(lo)+1), p.slots[lo:lo+k]...) // seq of the chunk's first row, slots
-			n, err := w.execValues(ctx, `INSERT INTO event_keys (seq, slot)`, `(@+#,?)`, `ON CONFLICT (slot) DO NOTHING`, 1, len(chunk), args)
-			if err != nil {
-				return fmt.Errorf("claim event keys: %w", err)
-			}
-			if int(n) == len(chunk) {
-				for jj, i := range chunk {
-					b.seq[i] = base + int64(lo+jj) + 1
-				}
-				continue
-			}
-			if err := b.resolveChunk(ctx, events, chunk, p.slots[lo:lo+k], base+int64(lo)); err != nil {
-				return err
-			}
-		}
-		j = end
 	}
 	return nil
 }
@@ -397,17 +397,20 @@ func (b *batch) appendRuns(ctx context.Context, j, end int) error {
 	return nil
 }
 
-// resolveChunk handles a chunk in which some events did not get their slot:
-// those whose slot holds their own seq are new; the others are resolved one
-// by one.
-func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, chunk []int, slots []any, seq0 int64) error {
+// resolveChunk handles a chunk of entries of b.p.idx in which some events
+// did not get their slot: those whose slot holds their own seq are new; the
+// others are resolved one by one.
+func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, chunk []int) error {
 	w := b.w
 	type holder struct {
 		seq int64
 		key []byte // nil: an event of this batch, not logged yet
 	}
 	held := make(map[int64]holder, len(chunk))
-	args := slots
+	args := make([]any, len(chunk))
+	for k, j := range chunk {
+		args[k] = b.p.slots[j]
+	}
 	// The holders' keys come along, so that a duplicate (a replay: every
 	// event of a chunk) is settled here instead of by two lookups each.
 	q := `SELECT k.slot, k.seq, e.key FROM event_keys AS k LEFT JOIN events AS e ON e.seq = k.seq
@@ -426,9 +429,9 @@ func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, ch
 	if err != nil {
 		return fmt.Errorf("read event keys: %w", err)
 	}
-	for j, i := range chunk {
-		seq := seq0 + int64(j) + 1
-		h := held[args[j].(int64)]
+	for k, j := range chunk {
+		i, seq := b.p.idx[j], b.base+int64(j)+1
+		h := held[args[k].(int64)]
 		if h.seq == seq {
 			b.seq[i] = seq
 			continue
@@ -441,7 +444,7 @@ func (b *batch) resolveChunk(ctx context.Context, events []backchannel.Event, ch
 		if bytes.Equal(h.key, events[i].Key[:]) {
 			continue // a duplicate: its slot holds its key
 		}
-		dup, err := b.resolve(ctx, &events[i].Key, args[j].(int64), seq)
+		dup, err := b.resolve(ctx, &events[i].Key, args[k].(int64), seq)
 		if err != nil {
 			return err
 		}

@@ -97,27 +97,44 @@ const (
 		doc = excluded.doc, body = excluded.body, holder = excluded.holder`
 )
 
-// rowShape is a kind of message row and its VALUES template.
+// rowShape is a kind of message row and its VALUES templates: tmpl with
+// the channel shared by the statement's rows, mixed with the channel bound
+// per row.
 type rowShape struct {
-	tmpl string
-	per  int // arguments per row
+	tmpl, mixed string
+	per         int // arguments per row of tmpl (mixed: one more)
 }
 
 var (
 	// rowTop: a plain top-level message (no thread, subtype or edit, doc
 	// equal to body) — almost every row of a stream of new messages.
-	rowTop  = rowShape{`(@,?,0,NULL,?,'',1,0,1,NULL,NULL,NULL,?,?)`, 4}
-	rowFull = rowShape{`(@,?,?,?,?,?,?,?,?,?,?,?,?,?)`, 13}
+	rowTop  = rowShape{`(@,?,0,NULL,?,'',1,0,1,NULL,NULL,NULL,?,?)`, `(?,?,0,NULL,?,'',1,0,1,NULL,NULL,NULL,?,?)`, 4}
+	rowFull = rowShape{`(@,?,?,?,?,?,?,?,?,?,?,?,?,?)`, `(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, 13}
 )
 
-// writeRows upserts rows (sorted by key) of one shape, per channel.
+// sharedRows is how many rows of one channel a batch writes with the
+// channel shared; fewer go with the rows of other such channels, the
+// channel bound per row. A batch of history has thousands of rows per
+// channel; one of activity a row or two in each of thousands of channels,
+// which per channel would be a statement each.
+const sharedRows = 8
+
+// writeRows upserts rows (sorted by key) of one shape.
 func (b *batch) writeRows(ctx context.Context, rows []*msgRow, shape rowShape) error {
 	args := make([]any, 0, min(len(rows), chunkRows)*shape.per)
+	var mixed []any
 	for len(rows) > 0 {
 		ch := rows[0].key.ch
 		n := 1
 		for n < len(rows) && rows[n].key.ch == ch {
 			n++
+		}
+		if n < sharedRows {
+			for _, r := range rows[:n] {
+				mixed = b.appendRowArgs(append(mixed, ch), r, shape)
+			}
+			rows = rows[n:]
+			continue
 		}
 		args = args[:0]
 		for _, r := range rows[:n] {
@@ -128,7 +145,7 @@ func (b *batch) writeRows(ctx context.Context, rows []*msgRow, shape rowShape) e
 		}
 		rows = rows[n:]
 	}
-	return nil
+	return b.w.execRows(ctx, upsertMessages, shape.mixed, upsertMessagesTail, nil, shape.per+1, mixed)
 }
 
 func (b *batch) appendRowArgs(args []any, r *msgRow, shape rowShape) []any {
@@ -167,13 +184,36 @@ func (b *batch) holderOf(r *msgRow) []byte {
 	return b.arena[n : n+40 : n+40]
 }
 
+// What loadDecorations and loadReplies read (see probe). Reactions come in
+// the order they were added (seq), replies in no particular order.
+var (
+	probeReactions = probeQuery{
+		one: `SELECT r.channel_id, r.ts, r.name, r.user_id FROM reactions AS r
+			WHERE r.channel_id = ? AND r.ts IN (SELECT value FROM json_each(?)) ORDER BY r.seq`,
+		many: `SELECT r.channel_id, r.ts, r.name, r.user_id FROM json_each(?) AS j CROSS JOIN reactions AS r
+			ON r.channel_id = j.value->>0 AND r.ts = j.value->>1 ORDER BY r.seq`,
+	}
+	probePins = probeQuery{
+		one: `SELECT p.channel_id, p.ts FROM pins AS p WHERE p.channel_id = ? AND p.ts IN (SELECT value FROM json_each(?))`,
+		many: `SELECT p.channel_id, p.ts FROM json_each(?) AS j CROSS JOIN pins AS p
+			ON p.channel_id = j.value->>0 AND p.ts = j.value->>1`,
+	}
+	probeReplies = probeQuery{
+		one: `SELECT m.channel_id, m.parent_ts, m.ts, m.user_id FROM messages AS m INDEXED BY messages_replies
+			WHERE m.channel_id = ? AND m.parent_ts IN (SELECT value FROM json_each(?))
+			AND m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`,
+		many: `SELECT m.channel_id, m.parent_ts, m.ts, m.user_id FROM json_each(?) AS j
+			CROSS JOIN messages AS m INDEXED BY messages_replies ON m.channel_id = j.value->>0 AND m.parent_ts = j.value->>1
+			WHERE m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`,
+	}
+)
+
 // loadDecorations reads the reactions (in order of first reaction) and pins
 // of keys.
 func (b *batch) loadDecorations(ctx context.Context, keys []msgKey) (map[msgKey][]reaction, map[msgKey]bool, error) {
 	reacts := make(map[msgKey][]reaction)
 	pins := make(map[msgKey]bool)
-	err := b.w.probe(ctx, `SELECT r.channel_id, r.ts, r.name, r.user_id FROM reactions AS r
-		WHERE r.channel_id = ? AND r.ts IN (SELECT value FROM json_each(?)) ORDER BY r.seq`, b.stored(keys, kindReaction, b.decorated), func(rows *sql.Rows) error {
+	err := b.w.probe(ctx, probeReactions, b.stored(keys, kindReaction, b.decorated), func(rows *sql.Rows) error {
 		var k msgKey
 		var x reaction
 		if err := rows.Scan(&k.ch, &k.ts, &x.Name, &x.User); err != nil {
@@ -185,8 +225,7 @@ func (b *batch) loadDecorations(ctx context.Context, keys []msgKey) (map[msgKey]
 	if err != nil {
 		return nil, nil, err
 	}
-	err = b.w.probe(ctx, `SELECT p.channel_id, p.ts FROM pins AS p
-		WHERE p.channel_id = ? AND p.ts IN (SELECT value FROM json_each(?))`, b.stored(keys, kindPin, b.decorated), func(rows *sql.Rows) error {
+	err = b.w.probe(ctx, probePins, b.stored(keys, kindPin, b.decorated), func(rows *sql.Rows) error {
 		var k msgKey
 		err := rows.Scan(&k.ch, &k.ts)
 		pins[k] = true
@@ -218,9 +257,7 @@ func (b *batch) loadReplies(ctx context.Context, parents []msgKey) (map[msgKey][
 	for _, p := range parents {
 		want[p] = true
 	}
-	err := b.w.probe(ctx, `SELECT m.channel_id, m.parent_ts, m.ts, m.user_id FROM messages AS m INDEXED BY messages_replies
-		WHERE m.channel_id = ? AND m.parent_ts IN (SELECT value FROM json_each(?))
-		AND m.parent_ts IS NOT NULL AND m.present = 1 AND m.deleted = 0`, stored, func(rows *sql.Rows) error {
+	err := b.w.probe(ctx, probeReplies, stored, func(rows *sql.Rows) error {
 		var p msgKey
 		var x reply
 		if err := rows.Scan(&p.ch, &p.ts, &x.TS, &x.User); err != nil {

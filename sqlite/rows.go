@@ -136,32 +136,55 @@ type msgKey struct {
 	ts backchannel.TS
 }
 
-// probe runs query once per channel of keys with the channel and a JSON
-// array of its timestamps (for json_each): one round trip per channel and
-// batch instead of one per event. query's parameters are (channel, list).
-func (w *writer) probe(ctx context.Context, query string, keys []msgKey, scan func(*sql.Rows) error) error {
-	byCh := make(map[string][]byte)
-	var order []string
-	for _, k := range keys {
-		b, ok := byCh[k.ch]
-		if !ok {
-			order = append(order, k.ch)
-			b = append(make([]byte, 0, 64), '[')
-		} else {
-			b = append(b, ',')
+// probeQuery reads rows of a batch's messages. one is for keys of one
+// channel: its parameters are the channel and a JSON array of timestamps
+// (for json_each). many is for keys of several channels (a stream of
+// activity meets most of its thousands of channels once or twice a batch):
+// its one parameter is a JSON array of [channel, ts] pairs, joined to the
+// table's index.
+type probeQuery struct{ one, many string }
+
+// probe runs q over keys in one statement: q.one when the keys are of one
+// channel, else q.many. Repeated keys are read once.
+func (w *writer) probe(ctx context.Context, q probeQuery, keys []msgKey, scan func(*sql.Rows) error) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	one := true
+	for _, k := range keys[1:] {
+		if k.ch != keys[0].ch {
+			one = false
+			break
 		}
-		byCh[k.ch] = strconv.AppendInt(b, int64(k.ts), 10)
+	}
+	seen := make(map[msgKey]struct{}, len(keys))
+	list := make([]byte, 0, 32*len(keys))
+	list = append(list, '[')
+	for _, k := range keys {
+		if _, ok := seen[k]; ok {
+			continue
+		}
+		seen[k] = struct{}{}
+		if len(list) > 1 {
+			list = append(list, ',')
+		}
+		if one {
+			list = strconv.AppendInt(list, int64(k.ts), 10)
+			continue
+		}
+		list = append(jsonobj.AppendString(append(list, '['), k.ch), ',')
+		list = append(strconv.AppendInt(list, int64(k.ts), 10), ']')
+	}
+	list = append(list, ']')
+	query, args := q.many, []any{string(list)}
+	if one {
+		query, args = q.one, []any{keys[0].ch, string(list)}
 	}
 	s, err := w.stmt(ctx, query)
 	if err != nil {
 		return err
 	}
-	for _, ch := range order {
-		if err := scanAll(ctx, s, []any{ch, string(append(byCh[ch], ']'))}, scan); err != nil {
-			return err
-		}
-	}
-	return nil
+	return scanAll(ctx, s, args, scan)
 }
 
 // stringList encodes strings as a JSON array for json_each.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/backchannel/backchannel"
@@ -195,4 +196,44 @@ func testStars(t *testing.T, s backchannel.Store) {
 	apply(t, s, Star(false, "C1", TS(1), "W2", TS(4)))
 	msgs, _ := history(t, s, backchannel.HistoryQuery{Channel: "C1", Caller: "W2"})
 	equal(t, "after unstar", msgs, []string{doc("W1", "two", TS(2)), doc("W1", "one", TS(1))})
+}
+
+// testDecorationsAcrossChannels: a batch that touches stored messages of
+// several channels (a stream of activity meets thousands of channels a
+// batch) reads their rows, reactions, pins and replies together; each must
+// come out as if its channel's events had been applied alone. C3's are, and
+// are the reference.
+func testDecorationsAcrossChannels(t *testing.T, s backchannel.Store) {
+	chans := []string{"C1", "C2", "C3"}
+	var first []backchannel.Event
+	for _, ch := range chans {
+		first = append(first, Channel(ch, backchannel.KindPublic),
+			Message(ch, "W1", TS(1), "parent"), Reply(ch, "W2", TS(2), TS(1), "r1", false),
+			Message(ch, "W1", TS(3), "plain"),
+			Reaction(true, ch, TS(1), "W2", "thumbsup", TS(10)), Reaction(true, ch, TS(3), "W3", "eyes", TS(11)),
+			Pin(true, ch, TS(1), "W2", TS(12)))
+	}
+	apply(t, s, first...)
+	second := func(ch string) []backchannel.Event {
+		return []backchannel.Event{Reaction(true, ch, TS(1), "W3", "smile", TS(20)), Reply(ch, "W3", TS(4), TS(1), "r2", false),
+			Changed(ch, TS(3), "plain!", "W1", TS(21)), Reaction(true, ch, TS(3), "W1", "eyes", TS(22))}
+	}
+	apply(t, s, append(second("C1"), second("C2")...)...)
+	apply(t, s, second("C3")...)
+
+	want, _ := history(t, s, backchannel.HistoryQuery{Channel: "C3"})
+	for _, part := range []string{`"reply_count":2`, `"reply_users":["W2","W3"]`, `"pinned_to":["C3"]`,
+		`{"name":"thumbsup","users":["W2"],"count":1},{"name":"smile","users":["W3"],"count":1}`,
+		`"text":"plain!"`, `{"name":"eyes","users":["W3","W1"],"count":2}`} {
+		if !strings.Contains(strings.Join(want, "\n"), part) {
+			t.Fatalf("C3's history %q lacks %s", want, part)
+		}
+	}
+	for _, ch := range chans[:2] {
+		got, _ := history(t, s, backchannel.HistoryQuery{Channel: ch})
+		for i := range got {
+			got[i] = strings.ReplaceAll(got[i], `"`+ch+`"`, `"C3"`)
+		}
+		equal(t, ch+" against C3", got, want)
+	}
 }

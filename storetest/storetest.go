@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) backchannel.Store) {
 		{"Reactions", testReactions},
 		{"Pins", testPins},
 		{"Stars", testStars},
+		{"DecorationsAcrossChannels", testDecorationsAcrossChannels},
 		{"HistoryBounds", testHistoryBounds},
 		{"HistoryAscending", testHistoryAscending},
 		{"HistoryWalk", testHistoryWalk},
