@@ -150,8 +150,46 @@ func (b *ActBatch) Empty() bool { return len(b.order) == 0 }
 // ts first, then its channel, then the user: a batch's activity is mostly
 // about recent messages, so in that order its rows are neighbours.
 func (b *ActBatch) Keys() []ActKey {
-	keys := slices.Clone(b.order)
-	slices.SortFunc(keys, compareActKey)
+	// By message, then by user within each: a batch has thousands of keys
+	// but only a few per message, so this compares far fewer strings than
+	// sorting the keys whole.
+	at := make(map[ActMessage]int) // a message's place in msgs
+	var msgs []ActMessage
+	var per []int // keys per message
+	for _, k := range b.order {
+		i, ok := at[k.ActMessage]
+		if !ok {
+			i = len(msgs)
+			at[k.ActMessage] = i
+			msgs, per = append(msgs, k.ActMessage), append(per, 0)
+		}
+		per[i]++
+	}
+	idx := make([]int, len(msgs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(x, y int) int {
+		return cmp.Or(cmp.Compare(msgs[x].TS, msgs[y].TS), cmp.Compare(msgs[x].Channel, msgs[y].Channel))
+	})
+	start := make([]int, len(msgs)) // where each message's keys begin
+	n := 0
+	for _, i := range idx {
+		start[i] = n
+		n += per[i]
+	}
+	keys := make([]ActKey, len(b.order))
+	next := slices.Clone(start)
+	for _, k := range b.order {
+		i := at[k.ActMessage]
+		keys[next[i]] = k
+		next[i]++
+	}
+	for i := range msgs {
+		if ks := keys[start[i] : start[i]+per[i]]; len(ks) > 1 {
+			slices.SortFunc(ks, func(x, y ActKey) int { return cmp.Compare(x.User, y.User) })
+		}
+	}
 	return keys
 }
 
@@ -182,27 +220,20 @@ func (d *ActDeltas) Empty() bool { return len(d.Messages) == 0 }
 // Deltas computes the batch's changes given the bits the store holds (old;
 // a missing key is 0).
 func (b *ActBatch) Deltas(old map[ActKey]ActBits) ActDeltas {
-	return b.deltas(b.Keys(), func(k ActKey) ActBits { return old[k] }, true)
+	return b.deltas(b.Keys(), func(_ int, k ActKey) ActBits { return old[k] }, true)
 }
 
 // DeltasOf computes the counter increments of a batch whose bits a store
-// has already merged (old | new) in one statement that reported, for each
-// (message, user) it changed, the bits it held before (was): only those
-// keys gained bits. The Bits of the result are left empty (written).
-func (b *ActBatch) DeltasOf(was map[ActKey]ActBits) ActDeltas {
-	keys := make([]ActKey, 0, len(was))
-	for k := range was {
-		if b.entries[k] != nil {
-			keys = append(keys, k)
-		}
-	}
-	slices.SortFunc(keys, compareActKey)
-	return b.deltas(keys, func(k ActKey) ActBits { return was[k] }, false)
+// has already merged: keys are the (message, user)s that gained a bit, in
+// key order (a subsequence of Keys), and was[i] the bits keys[i] held
+// before. The Bits of the result are left empty (written).
+func (b *ActBatch) DeltasOf(keys []ActKey, was []ActBits) ActDeltas {
+	return b.deltas(keys, func(i int, _ ActKey) ActBits { return was[i] }, false)
 }
 
 // deltas computes the changes of keys (in key order) given what the store
-// held of each before the batch.
-func (b *ActBatch) deltas(keys []ActKey, was func(ActKey) ActBits, bits bool) ActDeltas {
+// held of each before the batch (was of keys[i]).
+func (b *ActBatch) deltas(keys []ActKey, was func(int, ActKey) ActBits, bits bool) ActDeltas {
 	var d ActDeltas
 	// Keys come in message order: a message's counters and its group rows
 	// (a few: one per department and team of its new users) are complete
@@ -233,9 +264,9 @@ func (b *ActBatch) deltas(keys []ActKey, was func(ActKey) ActBits, bits bool) Ac
 		}
 		groups, counts = groups[:0], counts[:0]
 	}
-	for _, k := range keys {
+	for i, k := range keys {
 		e := b.entries[k]
-		old := was(k)
+		old := was(i, k)
 		gained := e.bits &^ old
 		if gained == 0 {
 			continue

@@ -11,8 +11,8 @@ import (
 	"github.com/backchannel/backchannel"
 )
 
-// DeltasOf, given what a store's merging upsert reports (the prior bits of
-// the rows it changed), computes the same increments as Deltas given the
+// DeltasOf, given what a store's merge reports (the keys that gained a bit
+// and their prior bits), computes the same increments as Deltas given the
 // prior bits of every key.
 func TestDeltasOfMatchesDeltas(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
@@ -30,11 +30,12 @@ func TestDeltasOfMatchesDeltas(t *testing.T) {
 			}
 		}
 		want := b.Deltas(old)
-		was := map[ActKey]ActBits{} // what the upsert reports: the rows that gained a bit
+		var keys []ActKey // what the store reports: the keys that gained a bit, in key order
+		var was []ActBits
 		for _, row := range want.Bits {
-			was[row.ActKey] = old[row.ActKey]
+			keys, was = append(keys, row.ActKey), append(was, old[row.ActKey])
 		}
-		got := b.DeltasOf(was)
+		got := b.DeltasOf(keys, was)
 		if ref := naiveDeltas(b, old); !reflect.DeepEqual(flatten(want), ref) {
 			t.Fatalf("round %d: Deltas\n%v\nby hand\n%v", round, flatten(want), ref)
 		}
@@ -102,4 +103,27 @@ func flatten(d ActDeltas) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Keys is the batch's keys sorted by compareActKey, each once.
+func TestActKeysOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for round := range 100 {
+		b := NewActBatch()
+		seen := map[ActKey]bool{}
+		var want []ActKey
+		for range r.IntN(300) {
+			k := ActKey{ActMessage: ActMessage{Channel: fmt.Sprintf("C%d", r.IntN(5)), TS: backchannel.TS(r.IntN(20))},
+				User: fmt.Sprintf("W%d", r.IntN(30))}
+			b.Add(k, ActViewed, Person{})
+			if !seen[k] {
+				seen[k] = true
+				want = append(want, k)
+			}
+		}
+		slices.SortFunc(want, compareActKey)
+		if got := b.Keys(); !slices.Equal(got, want) && len(got)+len(want) > 0 {
+			t.Fatalf("round %d: Keys\n%v\nwant\n%v", round, got, want)
+		}
+	}
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/backchannel/backchannel"
@@ -13,18 +12,13 @@ var _ backchannel.MessageActivityStore = (*DB)(nil)
 
 // messages.activity at ingest: rollup adds each new event's bits to an
 // analytics.ActBatch; once the batch's events are applied, writeActivity
-// ORs the bits into the stored (message, user) rows with one multi-row
-// upsert that returns, for each row it changed, the bits the row held
-// before (prev), and then writes the increments of the counter rows of the
-// bits that were new (analytics.ActBatch.DeltasOf). The one writer
-// connection makes that atomic: a bit is new exactly once. A row the batch
-// adds nothing to is not written, and not returned.
+// reads what the batch's messages hold, logs the bits that are new
+// (mergeActBits, actruns.go) and then writes the increments of the counter
+// rows of those bits (analytics.ActBatch.DeltasOf). The one writer
+// connection makes that atomic: a bit is new exactly once.
 
 // Activity upserts: bits OR, counters add.
 const (
-	upsertUserActs     = `INSERT INTO message_user_acts (channel_id, ts, user_id, bits)`
-	upsertUserActsTail = `ON CONFLICT (channel_id, ts, user_id) DO UPDATE SET prev = bits, bits = bits | excluded.bits
-		WHERE bits | excluded.bits <> bits RETURNING channel_id, ts, user_id, prev`
 	upsertMsgActs     = `INSERT INTO message_acts (channel_id, ts, views, reactions, shares, clicks, desktop, mobile, web)`
 	upsertMsgActsTail = `ON CONFLICT (channel_id, ts) DO UPDATE SET views = views + excluded.views,
 		reactions = reactions + excluded.reactions, shares = shares + excluded.shares, clicks = clicks + excluded.clicks,
@@ -39,11 +33,11 @@ func (w *writer) writeActivity(ctx context.Context, act *analytics.ActBatch) err
 	if act.Empty() {
 		return nil
 	}
-	was, err := w.mergeActBits(ctx, act)
+	gained, was, err := w.mergeActBits(ctx, act)
 	if err != nil {
 		return fmt.Errorf("activity: bits: %w", err)
 	}
-	d := act.DeltasOf(was)
+	d := act.DeltasOf(gained, was)
 	if d.Empty() {
 		return nil
 	}
@@ -74,41 +68,6 @@ func (w *writer) writeActivity(ctx context.Context, act *analytics.ActBatch) err
 		return fmt.Errorf("activity: groups: %w", err)
 	}
 	return nil
-}
-
-// mergeActBits ORs the batch's bits into message_user_acts, in key order,
-// and returns the bits held before by every row that gained one (0 for a
-// new row).
-func (w *writer) mergeActBits(ctx context.Context, act *analytics.ActBatch) (map[analytics.ActKey]analytics.ActBits, error) {
-	keys := act.Keys()
-	was := make(map[analytics.ActKey]analytics.ActBits, len(keys))
-	args := make([]any, 0, 4*min(len(keys), chunkRows))
-	for len(keys) > 0 {
-		n := chunkLen(len(keys))
-		args = args[:0]
-		for _, k := range keys[:n] {
-			args = append(args, k.Channel, int64(k.TS), k.User, int64(act.Bits(k)))
-		}
-		s, err := w.valuesStmt(ctx, upsertUserActs, `(?,?,?,?)`, upsertUserActsTail, n)
-		if err != nil {
-			return nil, err
-		}
-		err = scanAll(ctx, s, args, func(rows *sql.Rows) error {
-			var k analytics.ActKey
-			var ts, prev int64
-			if err := rows.Scan(&k.Channel, &ts, &k.User, &prev); err != nil {
-				return err
-			}
-			k.TS = backchannel.TS(ts)
-			was[k] = analytics.ActBits(prev)
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		keys = keys[n:]
-	}
-	return was, nil
 }
 
 // readActivity is one statement, so one snapshot: the page of visible

@@ -73,6 +73,9 @@ type writer struct {
 	// legacyKeys: which events' slots from before migrations 0008 and 0012
 	// are in event_keys (bits movedActivity, movedOthers); -1 until read.
 	legacyKeys int8
+	// legacyActs: whether message_user_acts holds bits from before
+	// migration 0013 (actruns.go); -1 until read.
+	legacyActs int8
 	writerState
 	dir *dirCache // the rules' directory context (rollup.go)
 	// What member_days rows are known to hold (memberflags.go).
@@ -126,7 +129,7 @@ func (db *DB) send(ctx context.Context, r *writeReq) error {
 
 func (db *DB) writeLoop(ctx context.Context) {
 	defer db.wg.Done()
-	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), vstmts: make(map[valuesKey]*sql.Stmt), seq: -1, legacyKeys: -1,
+	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), vstmts: make(map[valuesKey]*sql.Stmt), seq: -1, legacyKeys: -1, legacyActs: -1,
 		writerState: writerState{known: make(map[string]bool), marks: make(map[string]backchannel.TS)}, dir: newDirCache(), flags: newFlagCache(), distinct: newDistinctCache()}
 	defer w.close()
 	// Committed groups are answered by the syncer once the WAL is on disk,
@@ -334,7 +337,7 @@ func (w *writer) checkForeignWrites(ctx context.Context) error {
 	}
 	foreign := w.dataVersion != 0 && v != w.dataVersion
 	if foreign {
-		w.seq, w.legacyKeys = -1, -1
+		w.seq, w.legacyKeys, w.legacyActs = -1, -1, -1
 		clear(w.marks)
 		w.db.cache.invalidateAll()
 	}
