@@ -162,7 +162,9 @@ func (w *writer) mergeActBits(ctx context.Context, act *analytics.ActBatch) ([]a
 		}
 		if merge { // one run of everything
 			for _, u := range slices.Sorted(maps.Keys(h.users)) {
-				run = appendActPair(run, u, h.users[u])
+				if bits := h.users[u]; bits != 0 {
+					run = appendActPair(run, u, bits)
+				}
 			}
 		}
 		writes = append(writes, actWrite{m: m, h: h, users: run[start:len(run):len(run)]})
@@ -172,17 +174,24 @@ func (w *writer) mergeActBits(ctx context.Context, act *analytics.ActBatch) ([]a
 
 // readActBits reads what the messages of keys (in key order) hold: their
 // runs and, when the database has any, legacy rows. Every message of keys
-// gets an entry.
+// gets an entry, whose users are the batch's users of the message; only a
+// message whose runs are about to be merged gets every user of its runs.
+// (A message read by many has a run of thousands of users: a batch that
+// brings it a few views only looks theirs up.)
 func (w *writer) readActBits(ctx context.Context, keys []analytics.ActKey) (map[msgKey]*actRun, error) {
 	held := make(map[msgKey]*actRun)
 	var msgs []msgKey
+	var h *actRun
 	for i, k := range keys {
 		if i == 0 || k.ActMessage != keys[i-1].ActMessage {
 			mk := msgKey{k.Channel, k.TS}
 			msgs = append(msgs, mk)
-			held[mk] = &actRun{users: make(map[string]analytics.ActBits)}
+			h = &actRun{users: make(map[string]analytics.ActBits)}
+			held[mk] = h
 		}
+		h.users[k.User] = 0
 	}
+	runs := make(map[*actRun][][]byte) // the users of each message's runs
 	err := w.probe(ctx, probeActRuns, msgs, func(rows *sql.Rows) error {
 		var mk msgKey
 		var seq int64
@@ -196,12 +205,24 @@ func (w *writer) readActBits(ctx context.Context, keys []analytics.ActKey) (map[
 		}
 		h.counts = append(h.counts, counts)
 		h.last = max(h.last, seq)
-		return eachActPair(users, func(user []byte, bits analytics.ActBits) {
-			h.users[string(user)] |= bits
-		})
+		runs[h] = append(runs[h], users)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read message_act_runs: %w", err)
+	}
+	for h, rs := range runs {
+		all := len(h.counts) >= compactRuns // merged by this batch (mergeActBits)
+		for _, users := range rs {
+			err := eachActPair(users, func(user []byte, bits analytics.ActBits) {
+				if _, ok := h.users[string(user)]; ok || all {
+					h.users[string(user)] |= bits
+				}
+			})
+			if err != nil {
+				return nil, fmt.Errorf("read message_act_runs: %w", err)
+			}
+		}
 	}
 	if w.legacyActs < 0 {
 		var n int64
