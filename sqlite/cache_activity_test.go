@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/backchannel/backchannel"
-	"github.com/backchannel/backchannel/ingest"
 	"github.com/backchannel/backchannel/sqlite"
 )
 
@@ -28,16 +27,7 @@ func TestActivityPageCacheIsExact(t *testing.T) {
 			n := 0
 			apply := func(lines ...string) {
 				t.Helper()
-				var evs []backchannel.Event
-				for _, l := range lines {
-					n++
-					ev, err := ingest.Decode([]byte(l), n)
-					if err != nil {
-						t.Fatal(err)
-					}
-					evs = append(evs, ev)
-				}
-				if _, err := db.Apply(ctx, evs); err != nil {
+				if _, err := db.Apply(ctx, decodeLines(t, &n, lines...)); err != nil {
 					t.Fatal(err)
 				}
 			}

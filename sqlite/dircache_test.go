@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/backchannel/backchannel"
-	"github.com/backchannel/backchannel/ingest"
 	"github.com/backchannel/backchannel/sqlite"
 )
 
@@ -23,19 +22,7 @@ func TestDirectoryContextCacheIsExact(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "test.db")
 	db, other := openPath(t, path), openPath(t, path)
 	n := 0
-	events := func(lines ...string) []backchannel.Event {
-		t.Helper()
-		var evs []backchannel.Event
-		for _, l := range lines {
-			n++
-			ev, err := ingest.Decode([]byte(l), n)
-			if err != nil {
-				t.Fatalf("decode %s: %v", l, err)
-			}
-			evs = append(evs, ev)
-		}
-		return evs
-	}
+	events := func(lines ...string) []backchannel.Event { return decodeLines(t, &n, lines...) }
 	apply := func(db *sqlite.DB, lines ...string) {
 		t.Helper()
 		if _, err := db.Apply(ctx, events(lines...)); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/backchannel/backchannel"
+	"github.com/backchannel/backchannel/ingest"
 	"github.com/backchannel/backchannel/sqlite"
 	"github.com/backchannel/backchannel/storetest"
 )
@@ -23,6 +24,22 @@ func applyAll(t *testing.T, db *sqlite.DB, evs ...backchannel.Event) backchannel
 		t.Fatal(err)
 	}
 	return res
+}
+
+// decodeLines decodes NDJSON lines as ingest does, numbering them on from
+// *n.
+func decodeLines(t testing.TB, n *int, lines ...string) []backchannel.Event {
+	t.Helper()
+	evs := make([]backchannel.Event, 0, len(lines))
+	for _, l := range lines {
+		*n++
+		ev, err := ingest.Decode([]byte(l), *n)
+		if err != nil {
+			t.Fatalf("decode %s: %v", l, err)
+		}
+		evs = append(evs, ev)
+	}
+	return evs
 }
 
 func historyOf(t *testing.T, db *sqlite.DB, ch string) []string {
