@@ -155,8 +155,9 @@ func (b *ActBatch) Keys() []ActKey {
 	// sorting the keys whole.
 	at := make(map[ActMessage]int) // a message's place in msgs
 	var msgs []ActMessage
-	var per []int // keys per message
-	for _, k := range b.order {
+	var per []int                   // keys per message
+	of := make([]int, len(b.order)) // b.order[j]'s message
+	for j, k := range b.order {
 		i, ok := at[k.ActMessage]
 		if !ok {
 			i = len(msgs)
@@ -164,6 +165,7 @@ func (b *ActBatch) Keys() []ActKey {
 			msgs, per = append(msgs, k.ActMessage), append(per, 0)
 		}
 		per[i]++
+		of[j] = i
 	}
 	idx := make([]int, len(msgs))
 	for i := range idx {
@@ -180,8 +182,8 @@ func (b *ActBatch) Keys() []ActKey {
 	}
 	keys := make([]ActKey, len(b.order))
 	next := slices.Clone(start)
-	for _, k := range b.order {
-		i := at[k.ActMessage]
+	for j, k := range b.order {
+		i := of[j]
 		keys[next[i]] = k
 		next[i]++
 	}

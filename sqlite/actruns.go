@@ -47,6 +47,7 @@ type actRun struct {
 	last   int64                        // the message's last run number (0: none)
 	users  map[string]analytics.ActBits // the OR of its runs and legacy rows, by user
 	counts [][]byte                     // its runs' counts
+	runs   [][]byte                     // its runs' users, until parsed
 }
 
 // actWrite is the run a batch appends to a message.
@@ -191,7 +192,6 @@ func (w *writer) readActBits(ctx context.Context, keys []analytics.ActKey) (map[
 		}
 		h.users[k.User] = 0
 	}
-	runs := make(map[*actRun][][]byte) // the users of each message's runs
 	err := w.probe(ctx, probeActRuns, msgs, func(rows *sql.Rows) error {
 		var mk msgKey
 		var seq int64
@@ -205,15 +205,15 @@ func (w *writer) readActBits(ctx context.Context, keys []analytics.ActKey) (map[
 		}
 		h.counts = append(h.counts, counts)
 		h.last = max(h.last, seq)
-		runs[h] = append(runs[h], users)
+		h.runs = append(h.runs, users)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read message_act_runs: %w", err)
 	}
-	for h, rs := range runs {
+	for _, h := range held {
 		all := len(h.counts) >= compactRuns // merged by this batch (mergeActBits)
-		for _, users := range rs {
+		for _, users := range h.runs {
 			err := eachActPair(users, func(user []byte, bits analytics.ActBits) {
 				if _, ok := h.users[string(user)]; ok || all {
 					h.users[string(user)] |= bits
@@ -223,6 +223,7 @@ func (w *writer) readActBits(ctx context.Context, keys []analytics.ActKey) (map[
 				return nil, fmt.Errorf("read message_act_runs: %w", err)
 			}
 		}
+		h.runs = nil
 	}
 	if w.legacyActs < 0 {
 		var n int64
@@ -254,7 +255,7 @@ func (w *writer) readActBits(ctx context.Context, keys []analytics.ActKey) (map[
 
 // appendActPair appends one (user, bits) pair to a run.
 func appendActPair(run []byte, user string, bits analytics.ActBits) []byte {
-	return append(append(binary.AppendUvarint(run, uint64(len(user))), user...), byte(bits))
+	return append(appendLenString(run, user), byte(bits))
 }
 
 // errActRun is a run that does not parse: the store is damaged.
@@ -263,13 +264,12 @@ var errActRun = errors.New("malformed message_act_runs row")
 // eachActPair calls fn with every pair of run, in order.
 func eachActPair(run []byte, fn func(user []byte, bits analytics.ActBits)) error {
 	for len(run) > 0 {
-		n, k := binary.Uvarint(run)
-		if k <= 0 || n == 0 || uint64(len(run)-k) < n+1 {
+		user, rest, ok := cutLenString(run)
+		if !ok || len(user) == 0 || len(rest) == 0 {
 			return errActRun
 		}
-		run = run[k:]
-		fn(run[:n], analytics.ActBits(run[n]))
-		run = run[n+1:]
+		fn(user, analytics.ActBits(rest[0]))
+		run = rest[1:]
 	}
 	return nil
 }
@@ -292,7 +292,7 @@ func encodeCounts(b []byte, c *analytics.MessageCounts, groups []analytics.ActGr
 		b = binary.AppendUvarint(b, uint64(v))
 	}
 	for i, g := range groups {
-		b = append(binary.AppendUvarint(append(b, g.Kind), uint64(len(g.Name))), g.Name...)
+		b = appendLenString(append(b, g.Kind), g.Name)
 		for _, v := range [...]int64{gc[i].Views, gc[i].Reactions, gc[i].Shares, gc[i].Clicks} {
 			b = binary.AppendUvarint(b, uint64(v))
 		}
@@ -322,12 +322,12 @@ func (t *actTotals) addCounts(b []byte) error {
 	}
 	for len(b) > 0 {
 		kind := b[0]
-		n, k := binary.Uvarint(b[1:])
-		if (kind != analytics.GroupDepartment && kind != analytics.GroupTeam) || k <= 0 || uint64(len(b)-1-k) < n {
+		name, rest, ok := cutLenString(b[1:])
+		if (kind != analytics.GroupDepartment && kind != analytics.GroupTeam) || !ok {
 			return errActRun
 		}
-		g := actGroup{kind, string(b[1+k : 1+k+int(n)])}
-		b = b[1+k+int(n):]
+		g := actGroup{kind, string(name)}
+		b = rest
 		if !read(4) {
 			return errActRun
 		}

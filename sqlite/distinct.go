@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -218,12 +217,10 @@ func eachDistinct(ctx context.Context, q querier, from, to backchannel.Day, fn f
 // bytes of its id, then for each of its pairs the kind (1 or 2) and the
 // user id (uvarint length, bytes), then a 0 byte.
 
-func appendDistinctChannel(run []byte, ch string) []byte {
-	return append(binary.AppendUvarint(run, uint64(len(ch))), ch...)
-}
+func appendDistinctChannel(run []byte, ch string) []byte { return appendLenString(run, ch) }
 
 func appendDistinctUser(run []byte, kind uint8, user string) []byte {
-	return append(binary.AppendUvarint(append(run, kind), uint64(len(user))), user...)
+	return appendLenString(append(run, kind), user)
 }
 
 func endDistinctChannel(run []byte) []byte { return append(run, 0) }
@@ -232,18 +229,10 @@ var errBadRun = errors.New("malformed distinct-user run")
 
 // decodeDistinct calls fn for every pair of run, with slices of run.
 func decodeDistinct(run []byte, fn func(ch []byte, kind uint8, user []byte) error) error {
-	str := func() ([]byte, bool) {
-		n, k := binary.Uvarint(run)
-		if k <= 0 || n > uint64(len(run)-k) {
-			return nil, false
-		}
-		s := run[k : k+int(n) : k+int(n)]
-		run = run[k+int(n):]
-		return s, true
-	}
 	for len(run) > 0 {
-		ch, ok := str()
-		if !ok {
+		var ch []byte
+		var ok bool
+		if ch, run, ok = cutLenString(run); !ok {
 			return errBadRun
 		}
 		for {
@@ -255,8 +244,8 @@ func decodeDistinct(run []byte, fn func(ch []byte, kind uint8, user []byte) erro
 			if kind == 0 {
 				break
 			}
-			user, ok := str()
-			if !ok {
+			var user []byte
+			if user, run, ok = cutLenString(run); !ok {
 				return errBadRun
 			}
 			if err := fn(ch, kind, user); err != nil {
