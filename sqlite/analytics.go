@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"io"
 
 	"github.com/backchannel/backchannel"
@@ -111,6 +112,10 @@ func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: rebuild: %w", err)
 	}
+	// Compacted first, so that the closes read the member file in parallel.
+	if err := db.CompactRollups(ctx); err != nil {
+		return err
+	}
 	var closed []backchannel.Day
 	err = each(ctx, db.rdb, `SELECT day FROM analytics_days WHERE closed_at IS NOT NULL AND day BETWEEN ? AND ? ORDER BY day`,
 		[]any{int64(from), int64(to)}, func(rows *sql.Rows) error {
@@ -124,7 +129,8 @@ func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
 	}
 	for _, d := range closed {
 		err := db.execAlone(ctx, func(ctx context.Context, w *writer) error {
-			_, _, err := w.closeDay(ctx, d, true)
+			wrote := false
+			_, _, err := w.closeDay(ctx, d, true, &wrote)
 			return err
 		})
 		if err != nil {
@@ -136,7 +142,7 @@ func (db *DB) RebuildDays(ctx context.Context, from, to backchannel.Day) error {
 
 func (w *writer) rebuild(ctx context.Context, from, to backchannel.Day) error {
 	w.resetCaches() // the rows go
-	for _, t := range []string{"member_days", "channel_days", "channel_day_user_runs"} {
+	for _, t := range []string{"member_days", "channel_days", "rollup_runs", "channel_day_user_runs"} {
 		if _, err := w.conn.ExecContext(ctx, `DELETE FROM `+t+` WHERE day BETWEEN ? AND ?`, int64(from), int64(to)); err != nil {
 			return fmt.Errorf("delete %s: %w", t, err)
 		}
@@ -194,44 +200,77 @@ func (w *writer) rebuildContext(ctx context.Context, f *analytics.Fact, ru *roll
 	return loadContext(ctx, w.stmt, chs, users, ru)
 }
 
-// dayTypes lists, for SQL, the event types that carry a day.
-
 // DumpRollups lists every rollup row as text, in key order: the
-// conformance suite compares them before and after RebuildDays.
+// conformance suite compares them before and after RebuildDays. A day's
+// member-days and channel-days are its rows plus its rollup runs
+// (rollruns.go), read in one snapshot.
 func (db *DB) DumpRollups(ctx context.Context) ([]string, error) {
-	var out []string
-	for i, q := range []string{
-		`SELECT 'member', user_id, day, messages, channel_messages, reactions, files, slack_calls, huddles, third_party_calls, searches, flags FROM member_days ORDER BY user_id, day`,
-		`SELECT 'channel', channel_id, day, messages, member_messages, reactions, viewers, posters, last_ts FROM channel_days ORDER BY channel_id, day`,
-		`SELECT 'members', channel_id, day, members, guests FROM channel_member_days
-			WHERE members <> 0 OR guests <> 0 ORDER BY channel_id, day`,
-	} {
-		err := each(ctx, db.rdb, q, nil, func(rows *sql.Rows) error {
-			cols, err := rows.Columns()
-			if err != nil {
-				return err
-			}
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				return err
-			}
-			out = append(out, fmt.Sprintf("%v", vals))
-			return nil
+	tx, err := db.rdb.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: dump rollups: %w", err)
+	}
+	defer tx.Rollback()
+	out, err := dumpRollups(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: dump rollups: %w", err)
+	}
+	return out, nil
+}
+
+func dumpRollups(ctx context.Context, q querier) ([]string, error) {
+	agg := analytics.NewBatch()
+	err := each(ctx, q, `SELECT user_id, day, messages, channel_messages, reactions, files, slack_calls, huddles, third_party_calls, searches, flags FROM member_days`,
+		nil, func(rows *sql.Rows) error {
+			var k analytics.MemberKey
+			m := &analytics.MemberCounts{}
+			err := rows.Scan(&k.User, &k.Day, &m.Messages, &m.ChannelMessages, &m.Reactions, &m.Files,
+				&m.SlackCalls, &m.Huddles, &m.ThirdPartyCalls, &m.Searches, &m.Flags)
+			agg.Members[k] = m
+			return err
 		})
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: dump rollups: %w", err)
-		}
-		if i == 1 { // after the channel-days, their distinct users
-			ds, err := dumpDistinct(ctx, db.rdb)
-			if err != nil {
-				return nil, fmt.Errorf("sqlite: dump rollups: %w", err)
-			}
-			out = append(out, ds...)
-		}
+	if err != nil {
+		return nil, err
+	}
+	err = each(ctx, q, `SELECT channel_id, day, messages, member_messages, reactions, viewers, posters, last_ts FROM channel_days`,
+		nil, func(rows *sql.Rows) error {
+			var k analytics.ChannelKey
+			c := &analytics.ChannelCounts{}
+			err := rows.Scan(&k.Channel, &k.Day, &c.Messages, &c.MemberMessages, &c.Reactions, &c.Viewers, &c.Posters, &c.LastTS)
+			agg.Channels[k] = c
+			return err
+		})
+	if err != nil {
+		return nil, err
+	}
+	if err := mergeRuns(ctx, q, backchannel.Day(math.MinInt32), backchannel.Day(math.MaxInt32), agg); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, k := range agg.SortedMembers() {
+		m := agg.Members[k]
+		out = append(out, fmt.Sprintf("[member %s %d %d %d %d %d %d %d %d %d %d]", k.User, k.Day, m.Messages, m.ChannelMessages,
+			m.Reactions, m.Files, m.SlackCalls, m.Huddles, m.ThirdPartyCalls, m.Searches, m.Flags))
+	}
+	for _, k := range agg.SortedChannels() {
+		c := agg.Channels[k]
+		out = append(out, fmt.Sprintf("[channel %s %d %d %d %d %d %d %d]", k.Channel, k.Day, c.Messages, c.MemberMessages,
+			c.Reactions, c.Viewers, c.Posters, c.LastTS))
+	}
+	ds, err := dumpDistinct(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, ds...)
+	err = each(ctx, q, `SELECT channel_id, day, members, guests FROM channel_member_days
+		WHERE members <> 0 OR guests <> 0 ORDER BY channel_id, day`, nil, func(rows *sql.Rows) error {
+		var ch string
+		var d, members, guests int64
+		err := rows.Scan(&ch, &d, &members, &guests)
+		out = append(out, fmt.Sprintf("[members %s %d %d %d]", ch, d, members, guests))
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -27,6 +27,12 @@ func (db *DB) FinalizeDays(ctx context.Context, through backchannel.Day) ([]back
 	if err != nil || !st.HasData {
 		return nil, err
 	}
+	// Every day's rollup runs, the open days' too: what the files read is
+	// then their rows, and what a close compacts in its own transaction
+	// (serially, see closeDay) only what arrived since.
+	if err := db.CompactRollups(ctx); err != nil {
+		return nil, err
+	}
 	open, err := db.openDays(ctx, st.FirstDay, through)
 	if err != nil {
 		return nil, err
@@ -37,8 +43,9 @@ func (db *DB) FinalizeDays(ctx context.Context, through backchannel.Day) ([]back
 		n := 0
 		err := db.execAlone(ctx, func(ctx context.Context, w *writer) error {
 			did, n = did[:0], 0
+			wrote := false
 			for lines := 0; n < len(open) && lines < closeLines; n++ {
-				ok, l, err := w.closeDay(ctx, open[n], false)
+				ok, l, err := w.closeDay(ctx, open[n], false, &wrote)
 				if err != nil {
 					return fmt.Errorf("%s: %w", open[n], err)
 				}
@@ -86,10 +93,13 @@ func (db *DB) openDays(ctx context.Context, from, through backchannel.Day) ([]ba
 
 // closeDay builds and stores d's three files and sets its watermark, and
 // says how many lines they hold. A day already closed is left alone unless
-// rewrite (RebuildDays). Its transaction runs alone (execAlone) and writes
+// rewrite (RebuildDays). Its transaction runs alone (execAlone) and, unless
+// it has rollup runs of the days through d to compact first, writes
 // nothing the files read before it, so the member file can be read on a
-// connection of the read pool too (membersParallel).
-func (w *writer) closeDay(ctx context.Context, d backchannel.Day, rewrite bool) (closed bool, lines int, err error) {
+// connection of the read pool too (membersParallel). *wrote says whether
+// the transaction has compacted any (it is set here): then the files are
+// read on the writer's connection, which sees that.
+func (w *writer) closeDay(ctx context.Context, d backchannel.Day, rewrite bool, wrote *bool) (closed bool, lines int, err error) {
 	var closedAt sql.NullInt64
 	err = w.conn.QueryRowContext(ctx, `SELECT closed_at FROM analytics_days WHERE day = ?`, int64(d)).Scan(&closedAt)
 	if err != nil && err != sql.ErrNoRows {
@@ -98,6 +108,13 @@ func (w *writer) closeDay(ctx context.Context, d backchannel.Day, rewrite bool) 
 	if closedAt.Valid != rewrite {
 		return false, 0, nil // closed already, or (rewrite) never closed
 	}
+	// The files read the rows of d and of the days before it (the last
+	// active dates, the 14 days of billing).
+	compacted, err := w.compactThrough(ctx, d)
+	if err != nil {
+		return false, 0, err
+	}
+	*wrote = *wrote || compacted
 	if _, err := w.conn.ExecContext(ctx, `DELETE FROM analytics_files WHERE day = ?`, int64(d)); err != nil {
 		return false, 0, fmt.Errorf("delete files: %w", err)
 	}
@@ -105,6 +122,7 @@ func (w *writer) closeDay(ctx context.Context, d backchannel.Day, rewrite bool) 
 	if err != nil {
 		return false, 0, err
 	}
+	fb.serial = *wrote
 	for _, kind := range []string{backchannel.FileMember, backchannel.FilePublicChannel, backchannel.FileMetadata} {
 		n, err := w.storeFile(ctx, d, kind, fb)
 		if err != nil {
@@ -148,7 +166,7 @@ func (w *writer) storeFile(ctx context.Context, d backchannel.Day, kind string, 
 	}
 	fw := analytics.NewFileWriter(ck)
 	switch {
-	case kind == backchannel.FileMember && w.db.readConns >= 2:
+	case kind == backchannel.FileMember && w.db.readConns >= 2 && !fb.serial:
 		err = fb.membersParallel(ctx, w, fw, store)
 	case kind == backchannel.FileMember:
 		err = fb.members(ctx, w.conn, fw, store)
@@ -183,6 +201,9 @@ type fileBuilder struct {
 	enterprise string
 	teams      map[string]string   // id → name
 	counts     map[string][3]int64 // channel → members at the end of the day: total, full, guest
+	// serial: the closing transaction wrote what the files read, which
+	// the read pool does not see (closeDay).
+	serial bool
 }
 
 func (w *writer) fileBuilder(ctx context.Context, d backchannel.Day) (*fileBuilder, error) {

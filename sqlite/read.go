@@ -12,22 +12,37 @@ import (
 
 // Apply stores a batch atomically through the writer (see writer.go).
 func (db *DB) Apply(ctx context.Context, events []backchannel.Event) (backchannel.ApplyResult, error) {
+	wait, err := db.Enqueue(ctx, events)
+	if err != nil {
+		return backchannel.ApplyResult{}, err
+	}
+	return wait()
+}
+
+// Enqueue is Apply in two steps: it prepares the batch and queues it for
+// the writer, and the function it returns waits for the outcome (Apply's
+// result). Batches are applied in the order they are queued, so a caller
+// with one batch queued behind another, as an import is, keeps the writer
+// busy while the first one's commit is synced.
+func (db *DB) Enqueue(ctx context.Context, events []backchannel.Event) (func() (backchannel.ApplyResult, error), error) {
 	if len(events) == 0 {
-		return backchannel.ApplyResult{}, nil
+		return func() (backchannel.ApplyResult, error) { return backchannel.ApplyResult{}, nil }, nil
 	}
 	r := &writeReq{ctx: ctx, events: events, prep: prepare(events, db.now().UnixMicro()), done: make(chan struct{})}
 	if err := db.send(ctx, r); err != nil {
-		return backchannel.ApplyResult{}, err
+		return nil, err
 	}
-	<-r.done
-	if r.err != nil {
-		var ee *backchannel.EventError
-		if errors.As(r.err, &ee) {
-			return backchannel.ApplyResult{}, r.err
+	return func() (backchannel.ApplyResult, error) {
+		<-r.done
+		if r.err != nil {
+			var ee *backchannel.EventError
+			if errors.As(r.err, &ee) {
+				return backchannel.ApplyResult{}, r.err
+			}
+			return backchannel.ApplyResult{}, fmt.Errorf("sqlite: apply: %w", r.err)
 		}
-		return backchannel.ApplyResult{}, fmt.Errorf("sqlite: apply: %w", r.err)
-	}
-	return r.res, nil
+		return r.res, nil
+	}, nil
 }
 
 // Empty reports whether the event log is empty.

@@ -264,39 +264,70 @@ const (
 )
 
 // writeRollups writes an aggregated batch: distinct bits first (only the
-// new ones bump the channel-day's distinct counters), then channel-days,
-// member-days, channel member counts and, with countDays, the per-day
-// event counts.
-func (w *writer) writeRollups(ctx context.Context, agg *analytics.Batch, countDays bool) error {
+// new ones bump the channel-day's distinct counters), then channel member
+// counts, and the channel-days and member-days: with ingest logged as
+// rollup runs (rollruns.go) beside the per-day event counts, else (a
+// rebuild) upserted into their rows.
+func (w *writer) writeRollups(ctx context.Context, agg *analytics.Batch, ingest bool) error {
 	if err := w.writeMembership(ctx, agg); err != nil {
 		return err
 	}
 	if err := w.writeDistinct(ctx, agg); err != nil {
 		return err
 	}
+	members, chans := w.memberDeltas(agg), agg.SortedChannels()
+	if !ingest {
+		return w.upsertRollups(ctx, agg, members, chans)
+	}
+	if err := w.logRollups(ctx, agg, members, chans); err != nil {
+		return err
+	}
 	var args []any
-	for _, k := range agg.SortedChannels() {
+	for d, n := range agg.Days {
+		args = append(args, int64(d), n)
+	}
+	if err := w.execRows(ctx, upsertDays, `(?,?)`, upsertDaysTail, nil, 2, args); err != nil {
+		return fmt.Errorf("analytics: days: %w", err)
+	}
+	return nil
+}
+
+// memberDeltas lists the batch's member-days to write, in key order. Most
+// of a batch's only set flags (views, client_active, apps, workflows):
+// those are left out when the day is known to hold them (memberflags.go).
+func (w *writer) memberDeltas(agg *analytics.Batch) []memberDelta {
+	var out []memberDelta
+	for _, k := range agg.SortedMembers() {
+		m := agg.Members[k]
+		if (*m == analytics.MemberCounts{Flags: m.Flags}) && w.flags.holds(k, m.Flags) {
+			continue
+		}
+		w.flags.note(k, m.Flags)
+		out = append(out, memberDelta{k, m})
+	}
+	return out
+}
+
+// upsertRollups merges channel-days and member-days (each in key order)
+// into their rows. A member-day that only sets flags binds 3 arguments
+// instead of 11.
+func (w *writer) upsertRollups(ctx context.Context, agg *analytics.Batch, members []memberDelta, chans []analytics.ChannelKey) error {
+	var args []any
+	for _, k := range chans {
 		c := agg.Channels[k]
 		args = append(args, k.Channel, int64(k.Day), c.Messages, c.MemberMessages, c.Reactions, c.Viewers, c.Posters, int64(c.LastTS))
 	}
 	if err := w.execRows(ctx, upsertChannelDays, `(?,?,?,?,?,?,?,?)`, upsertChannelDaysTail, nil, 8, args); err != nil {
 		return fmt.Errorf("analytics: channel days: %w", err)
 	}
-	// Most member-day rows of a batch only set flags (views, client_active,
-	// apps, workflows): those bind 3 arguments instead of 11, and are not
-	// written at all when the row is known to hold them (memberflags.go).
 	args = args[:0]
 	var flagsOnly []any
-	for _, k := range agg.SortedMembers() {
-		m := agg.Members[k]
+	for _, md := range members {
+		k, m := md.k, md.c
 		if (*m == analytics.MemberCounts{Flags: m.Flags}) {
-			if !w.flags.holds(k, m.Flags) {
-				flagsOnly = append(flagsOnly, k.User, int64(k.Day), int64(m.Flags))
-				w.flags.note(k, m.Flags)
-			}
+			flagsOnly = append(flagsOnly, k.User, int64(k.Day), int64(m.Flags))
 			continue
 		}
-		w.flags.note(k, m.Flags)
 		args = append(args, k.User, int64(k.Day), m.Messages, m.ChannelMessages, m.Reactions, m.Files,
 			m.SlackCalls, m.Huddles, m.ThirdPartyCalls, m.Searches, int64(m.Flags))
 	}
@@ -305,16 +336,6 @@ func (w *writer) writeRollups(ctx context.Context, agg *analytics.Batch, countDa
 	}
 	if err := w.execRows(ctx, upsertMemberDays, `(?,?,?,?,?,?,?,?,?,?,?)`, upsertMemberDaysTail, nil, 11, args); err != nil {
 		return fmt.Errorf("analytics: member days: %w", err)
-	}
-	if !countDays {
-		return nil
-	}
-	args = args[:0]
-	for d, n := range agg.Days {
-		args = append(args, int64(d), n)
-	}
-	if err := w.execRows(ctx, upsertDays, `(?,?)`, upsertDaysTail, nil, 2, args); err != nil {
-		return fmt.Errorf("analytics: days: %w", err)
 	}
 	return nil
 }

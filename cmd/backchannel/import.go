@@ -66,8 +66,21 @@ func (c *importCmd) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := compact(ctx, st); err != nil {
+		return err
+	}
 	fmt.Fprintf(c.env.stdout, "imported %d events (%d duplicates) from %s in %s\n",
 		res.Accepted, res.Duplicates, path, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// compact lets a store that logs rollups for later merging (SQLite's
+// rollup runs) merge what the import brought, so that its days close
+// without doing it.
+func compact(ctx context.Context, st backchannel.Store) error {
+	if c, ok := st.(interface{ CompactRollups(context.Context) error }); ok {
+		return c.CompactRollups(ctx)
+	}
 	return nil
 }
 
@@ -178,21 +191,61 @@ func applyFile(ctx context.Context, st backchannel.Store, open func() (io.ReadCl
 			}
 		}
 	}()
-	for d := range batches {
-		if len(d.batch) > 0 {
-			res, err := st.Apply(ctx, d.batch)
-			if err != nil {
-				return total, fmt.Errorf("%s: %w (%d events before this batch were imported; importing again is safe)", name, err, total.Accepted+total.Duplicates)
-			}
+	// With a store that queues (SQLite), the next batch is queued while
+	// one commits and syncs: the writer never waits for the disk.
+	enqueue := func(batch []backchannel.Event) (func() (backchannel.ApplyResult, error), error) {
+		if q, ok := st.(interface {
+			Enqueue(context.Context, []backchannel.Event) (func() (backchannel.ApplyResult, error), error)
+		}); ok {
+			return q.Enqueue(ctx, batch)
+		}
+		res, err := st.Apply(ctx, batch)
+		return func() (backchannel.ApplyResult, error) { return res, err }, nil
+	}
+	var pending func() (backchannel.ApplyResult, error)
+	pendingLen := 0
+	var failed error // the first batch that failed
+	wait := func() {
+		if pending == nil {
+			return
+		}
+		res, err := pending()
+		pending = nil
+		switch {
+		case err != nil && failed == nil:
+			failed = fmt.Errorf("%s: %w (the %d events before this batch were imported, and the next batch may have been; importing again is safe)",
+				name, err, total.Accepted+total.Duplicates)
+		case err == nil && failed == nil:
 			total.Accepted += res.Accepted
 			total.Duplicates += res.Duplicates
-			prog.add(len(d.batch))
+			prog.add(pendingLen)
+		}
+	}
+	defer wait() // a batch queued is always waited for
+	for d := range batches {
+		if len(d.batch) > 0 {
+			next, err := enqueue(d.batch)
+			wait()
+			if err == nil {
+				pending, pendingLen = next, len(d.batch)
+			} else if failed == nil {
+				failed = fmt.Errorf("%s: %w", name, err)
+			}
+			if failed != nil {
+				wait()
+				return total, failed
+			}
 		}
 		if d.err != nil {
+			wait()
+			if failed != nil {
+				return total, failed
+			}
 			return total, fmt.Errorf("%s: %w", name, d.err)
 		}
 	}
-	return total, nil
+	wait()
+	return total, failed
 }
 
 func isDir(p string) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,5 +173,48 @@ func TestDemoJSON(t *testing.T) {
 		if !kinds[k] {
 			t.Errorf("demo --json channels have no %s conversation: %v", k, got.Channels)
 		}
+	}
+}
+
+// TestImportStopsAtABatchTheStoreRefuses: a line that parses but that the
+// store refuses (a message in a channel nobody created) fails the import
+// with its line; the batches before it are stored (the one after it may
+// be: imports queue one batch behind another), and importing the fixed
+// file again stores the rest.
+func TestImportStopsAtABatchTheStoreRefuses(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "x.db")
+	var good, bad strings.Builder
+	good.WriteString(directory)
+	msg := func(b *strings.Builder, i int, ch string) {
+		fmt.Fprintf(b, `{"type":"message","channel":%q,"user":"W0CLI0001","ts":"1600000000.%06d","text":"m%d"}`+"\n", ch, i, i)
+	}
+	n := 0
+	for range 3 * importBatch {
+		n++
+		msg(&good, n, "C0CLI0001")
+	}
+	badLine := 3 + importBatch + importBatch/2 // in the second batch
+	for i, l := range strings.SplitAfter(good.String(), "\n") {
+		if i+1 == badLine {
+			l = strings.Replace(l, "C0CLI0001", "C0NOBODY1", 1)
+		}
+		bad.WriteString(l)
+	}
+	code, _, errs := cli(t, "", "import", "--db", db, writeFile(t, "bad.ndjson", bad.String()))
+	if code != 1 || !strings.Contains(errs, fmt.Sprintf("line %d:", badLine)) || !strings.Contains(errs, "importing again is safe") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	code, out, errs := cli(t, "", "import", "--db", db, writeFile(t, "good.ndjson", good.String()))
+	if code != 0 {
+		t.Fatalf("second import: exit %d, %q", code, errs)
+	}
+	var accepted, dups int
+	if _, err := fmt.Sscanf(out, "imported %d events (%d duplicates)", &accepted, &dups); err != nil {
+		t.Fatalf("second import: %q: %v", out, err)
+	}
+	// The first batch (the directory and importBatch-3 messages) was
+	// stored, the refused one was not: it is all new the second time.
+	if accepted+dups != 3+n || dups < importBatch || accepted < importBatch {
+		t.Fatalf("second import: %d new, %d duplicates of %d lines", accepted, dups, 3+n)
 	}
 }
