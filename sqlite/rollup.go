@@ -122,15 +122,16 @@ func (b *batch) loadRollupContext(ctx context.Context, events []backchannel.Even
 		if b.seq[i] == 0 || !analytics.HasDay(ev.Type) {
 			continue
 		}
-		if id := ev.ChannelID; id != "" && !seenC[id] {
-			seenC[id] = true
-			if _, ok := c.chans[id]; !ok {
+		// Most ids are cached: only the others are noted (once each).
+		if id := ev.ChannelID; id != "" {
+			if _, ok := c.chans[id]; !ok && !seenC[id] {
+				seenC[id] = true
 				chs = append(chs, id)
 			}
 		}
-		if id := ev.UserID; id != "" && !seenU[id] {
-			seenU[id] = true
-			if _, ok := c.users[id]; !ok {
+		if id := ev.UserID; id != "" {
+			if _, ok := c.users[id]; !ok && !seenU[id] {
+				seenU[id] = true
 				users = append(users, id)
 			}
 		}
