@@ -240,12 +240,13 @@ func rollupRunDays(ctx context.Context, q querier, through backchannel.Day) ([]b
 }
 
 // compactDay merges day d's runs into its rows of member_days and
-// channel_days and deletes them. What the day's rollups hold does not
-// change, so the writer's caches stay true.
-func (w *writer) compactDay(ctx context.Context, d backchannel.Day) error {
+// channel_days and deletes them, and says how many member-days and
+// channel-days it merged. What the day's rollups hold does not change, so
+// the writer's caches stay true.
+func (w *writer) compactDay(ctx context.Context, d backchannel.Day) (int, error) {
 	agg := analytics.NewBatch()
 	if err := mergeRuns(ctx, w.conn, d, d, agg); err != nil {
-		return err
+		return 0, err
 	}
 	members := make([]memberDelta, 0, len(agg.Members))
 	for k, c := range agg.Members {
@@ -253,12 +254,12 @@ func (w *writer) compactDay(ctx context.Context, d backchannel.Day) error {
 	}
 	slices.SortFunc(members, func(x, y memberDelta) int { return cmp.Compare(x.k.User, y.k.User) })
 	if err := w.upsertRollups(ctx, agg, members, agg.SortedChannels()); err != nil {
-		return err
+		return 0, err
 	}
 	if _, err := w.conn.ExecContext(ctx, `DELETE FROM rollup_runs WHERE day = ?`, int64(d)); err != nil {
-		return fmt.Errorf("analytics: delete rollup runs: %w", err)
+		return 0, fmt.Errorf("analytics: delete rollup runs: %w", err)
 	}
-	return nil
+	return len(members) + len(agg.Channels), nil
 }
 
 // compactThrough compacts every day through through that has runs, in
@@ -269,27 +270,44 @@ func (w *writer) compactThrough(ctx context.Context, through backchannel.Day) (b
 		return false, err
 	}
 	for _, d := range days {
-		if err := w.compactDay(ctx, d); err != nil {
+		if _, err := w.compactDay(ctx, d); err != nil {
 			return false, fmt.Errorf("compact %s: %w", d, err)
 		}
 	}
 	return len(days) > 0, nil
 }
 
+// compactRows bounds the rows one CompactRollups transaction writes: the
+// days of a long imported history compact many to a transaction (and one
+// fsync), a large organisation's day alone.
+const compactRows = 1 << 18
+
 // CompactRollups merges the rollup runs of every day into member_days and
-// channel_days, a transaction per day (see rollruns.go). FinalizeDays does
-// it first; an import does it at its end, so that the days it brought close
-// without it.
+// channel_days (see rollruns.go), as many days to a transaction as
+// compactRows allows. FinalizeDays does it first; an import does it at its
+// end, so that the days it brought close without it.
 func (db *DB) CompactRollups(ctx context.Context) error {
 	days, err := rollupRunDays(ctx, db.rdb, backchannel.Day(1<<31-1))
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
-	for _, d := range days {
-		err := db.exec(ctx, func(ctx context.Context, w *writer) error { return w.compactDay(ctx, d) })
+	for len(days) > 0 {
+		n := 0
+		err := db.exec(ctx, func(ctx context.Context, w *writer) error {
+			n = 0
+			for rows := 0; n < len(days) && rows < compactRows; n++ {
+				m, err := w.compactDay(ctx, days[n])
+				if err != nil {
+					return fmt.Errorf("%s: %w", days[n], err)
+				}
+				rows += m
+			}
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("sqlite: compact rollups of %s: %w", d, err)
+			return fmt.Errorf("sqlite: compact rollups of %w", err)
 		}
+		days = days[n:]
 	}
 	return nil
 }
