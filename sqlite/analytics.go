@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"io"
+	"math"
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/analytics"
