@@ -109,6 +109,7 @@ type actEntry struct {
 type ActBatch struct {
 	entries map[ActKey]*actEntry
 	order   []ActKey
+	keys    []ActKey // Keys, until a key is added
 }
 
 // NewActBatch returns an empty batch.
@@ -125,6 +126,7 @@ func (b *ActBatch) Add(k ActKey, bits ActBits, p Person) {
 		e = &actEntry{}
 		b.entries[k] = e
 		b.order = append(b.order, k)
+		b.keys = nil
 	}
 	for i, bit := range actCounted {
 		if bits&bit != 0 && e.bits&bit == 0 {
@@ -148,8 +150,16 @@ func (b *ActBatch) Empty() bool { return len(b.order) == 0 }
 // Keys lists the (message, user)s of the batch in key order, so that
 // stores read and lock rows in the same order. The order is the message's
 // ts first, then its channel, then the user: a batch's activity is mostly
-// about recent messages, so in that order its rows are neighbours.
+// about recent messages, so in that order its rows are neighbours. The
+// slice is the batch's, not to be changed.
 func (b *ActBatch) Keys() []ActKey {
+	if b.keys == nil {
+		b.keys = b.sortKeys()
+	}
+	return b.keys
+}
+
+func (b *ActBatch) sortKeys() []ActKey {
 	// By message, then by user within each: a batch has thousands of keys
 	// but only a few per message, so this compares far fewer strings than
 	// sorting the keys whole.

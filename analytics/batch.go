@@ -92,6 +92,18 @@ type Batch struct {
 	// Membership holds the channel member-count deltas of the batch's
 	// joins, leaves and user class changes (Memberships, members.go).
 	Membership map[ChannelKey]*MemberDelta
+
+	// The Sorted lists as Presort left them. Keys are added to the maps,
+	// never deleted, so a list as long as its map lists it.
+	members  []MemberKey
+	channels []ChannelKey
+	distinct []DistinctKey
+}
+
+// Presort sorts the batch's keys now, for the Sorted methods to return
+// until keys are added: a store can sort on a goroutine of its choosing.
+func (b *Batch) Presort() {
+	b.members, b.channels, b.distinct = b.SortedMembers(), b.SortedChannels(), b.SortedDistinct()
 }
 
 // NewBatch returns an empty batch.
@@ -219,6 +231,9 @@ func connect(c *Context) Flags {
 // SortedDistinct lists the batch's distinct bits in key order, so stores
 // write them in a deterministic order (and B-tree friendly).
 func (b *Batch) SortedDistinct() []DistinctKey {
+	if b.distinct != nil && len(b.distinct) == len(b.Distinct) {
+		return b.distinct
+	}
 	ks := make([]DistinctKey, 0, len(b.Distinct))
 	for k := range b.Distinct {
 		ks = append(ks, k)
@@ -232,6 +247,9 @@ func (b *Batch) SortedDistinct() []DistinctKey {
 
 // SortedMembers lists the batch's member keys in (user, day) order.
 func (b *Batch) SortedMembers() []MemberKey {
+	if b.members != nil && len(b.members) == len(b.Members) {
+		return b.members
+	}
 	ks := make([]MemberKey, 0, len(b.Members))
 	for k := range b.Members {
 		ks = append(ks, k)
@@ -244,6 +262,9 @@ func (b *Batch) SortedMembers() []MemberKey {
 
 // SortedChannels lists the batch's channel keys in (channel, day) order.
 func (b *Batch) SortedChannels() []ChannelKey {
+	if b.channels != nil && len(b.channels) == len(b.Channels) {
+		return b.channels
+	}
 	ks := make([]ChannelKey, 0, len(b.Channels))
 	for k := range b.Channels {
 		ks = append(ks, k)

@@ -60,6 +60,7 @@ type batch struct {
 	decorated map[msgKey]bool  // keys whose reactions or pins this batch wrote
 	reacts    []any            // reactions added, not yet inserted (flushReactions)
 	ru        rollups          // analytics deltas of the batch (rollup.go)
+	covered   []bool           // events whose rules prerollup ran (nil: none)
 	runKeys   []runKeys        // keys of the logged runs keyOf has read
 }
 
@@ -122,7 +123,7 @@ func (w *writer) apply(ctx context.Context, events []backchannel.Event, p *prepa
 		if b.seq[i] == 0 {
 			continue
 		}
-		if err := b.applyOne(ctx, &events[i], b.seq[i]); err != nil {
+		if err := b.applyOne(ctx, &events[i], i, b.seq[i]); err != nil {
 			return backchannel.ApplyResult{}, err
 		}
 	}

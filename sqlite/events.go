@@ -41,9 +41,11 @@ const (
 // everything keyed by (channel, ts) but not by a message row — reactions,
 // pins, stars — is written at once, so it is kept even when the message has
 // not arrived yet.
-func (b *batch) applyOne(ctx context.Context, ev *backchannel.Event, seq int64) error {
-	if err := b.rollup(ev, seq); err != nil {
-		return err
+func (b *batch) applyOne(ctx context.Context, ev *backchannel.Event, i int, seq int64) error {
+	if b.covered == nil || !b.covered[i] { // else prerollup did
+		if err := b.rollup(ev, seq); err != nil {
+			return err
+		}
 	}
 	switch ev.Type {
 	case backchannel.EvEnterprise, backchannel.EvTeam, backchannel.EvUser, backchannel.EvChannel:

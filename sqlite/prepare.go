@@ -40,6 +40,9 @@ type prepared struct {
 	runRaw   []byte
 	runPos   []int32
 	runOff   []int32
+	// pre is the rules' work on the batch's activity, if done here (see
+	// prerollup); the writer takes it at most once.
+	pre *preRollups
 }
 
 // runsOnlyMessages logs as before migration 0010: only the byRow events in

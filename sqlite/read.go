@@ -28,7 +28,11 @@ func (db *DB) Enqueue(ctx context.Context, events []backchannel.Event) (func() (
 	if len(events) == 0 {
 		return func() (backchannel.ApplyResult, error) { return backchannel.ApplyResult{}, nil }, nil
 	}
-	r := &writeReq{ctx: ctx, events: events, prep: prepare(events, db.now().UnixMicro()), done: make(chan struct{})}
+	p := prepare(events, db.now().UnixMicro())
+	if !db.noPrerollup {
+		p.pre = db.dir.prerollup(events, p.idx, db.noActivity)
+	}
+	r := &writeReq{ctx: ctx, events: events, prep: p, done: make(chan struct{})}
 	if err := db.send(ctx, r); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/analytics"
@@ -76,6 +77,12 @@ func (ru *rollups) user(id string) userInfo {
 // drops everything). Batches see their own directory writes through
 // rollups' maps.
 type dirCache struct {
+	// mu guards the maps and gen against the goroutines that read them
+	// for prerollup; the writer, their only mutator, reads without it.
+	mu sync.RWMutex
+	// gen counts the changes and removals of entries (not additions): a
+	// prerollup made at one gen holds for the writer at the same gen.
+	gen   uint64
 	chans map[string]chanInfo
 	users map[string]userInfo
 	// Ids written by directory events of the current transaction.
@@ -102,8 +109,39 @@ func (c *dirCache) begin(foreign bool) {
 
 // reset drops every entry (say, after a migration).
 func (c *dirCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
 	clear(c.chans)
 	clear(c.users)
+}
+
+// putChannel and putUser add committed entries; drop removes the entries
+// of a directory event's ids.
+func (c *dirCache) putChannel(id string, ci chanInfo) {
+	c.mu.Lock()
+	c.chans[id] = ci
+	c.mu.Unlock()
+}
+
+func (c *dirCache) putUser(id string, u userInfo) {
+	c.mu.Lock()
+	c.users[id] = u
+	c.mu.Unlock()
+}
+
+func (c *dirCache) drop(chanID, userID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if chanID != "" {
+		c.wroteChans[chanID] = true
+		delete(c.chans, chanID)
+	}
+	if userID != "" {
+		c.wroteUsers[userID] = true
+		delete(c.users, userID)
+	}
 }
 
 // loadRollupContext reads, in two statements, the channel and user records
@@ -115,11 +153,15 @@ func (c *dirCache) reset() {
 func (b *batch) loadRollupContext(ctx context.Context, events []backchannel.Event) error {
 	c := b.w.dir
 	b.ru = newRollups(c)
+	if pr := b.p.pre.take(c, events, b.seq, b.rows); pr != nil {
+		b.ru.agg, b.ru.act, b.ru.mem = pr.agg, pr.act, analytics.NewMemberships(pr.agg.Membership)
+		b.covered = pr.covered
+	}
 	var chs, users []string
 	seenC, seenU := map[string]bool{}, map[string]bool{}
 	for i := range events {
 		ev := &events[i]
-		if b.seq[i] == 0 || !analytics.HasDay(ev.Type) {
+		if b.seq[i] == 0 || !analytics.HasDay(ev.Type) || b.covered != nil && b.covered[i] {
 			continue
 		}
 		// Most ids are cached: only the others are noted (once each).
@@ -157,7 +199,7 @@ func (ru *rollups) putChannel(id string, ci chanInfo) {
 		ru.chans[id] = ci
 		return
 	}
-	ru.cache.chans[id] = ci
+	ru.cache.putChannel(id, ci)
 }
 
 // putUser records a user's stored context, as putChannel.
@@ -166,7 +208,7 @@ func (ru *rollups) putUser(id string, u userInfo) {
 		ru.users[id] = u
 		return
 	}
-	ru.cache.users[id] = u
+	ru.cache.putUser(id, u)
 }
 
 // loadContext reads channels and users from the database into ru.
@@ -212,16 +254,14 @@ func loadContext(ctx context.Context, stmt func(context.Context, string) (*sql.S
 func (ru *rollups) noteChannel(c *backchannel.Channel) {
 	ru.chans[c.ID] = chanInfo{kind: c.Kind, shared: c.IsExternallyShared()}
 	if ru.cache != nil {
-		ru.cache.wroteChans[c.ID] = true
-		delete(ru.cache.chans, c.ID)
+		ru.cache.drop(c.ID, "")
 	}
 }
 
 func (ru *rollups) noteUser(u *backchannel.User) {
 	ru.users[u.ID] = userInfo{bot: u.IsBot, Person: analytics.Person{Department: u.Department, Team: u.TeamID}}
 	if ru.cache != nil {
-		ru.cache.wroteUsers[u.ID] = true
-		delete(ru.cache.users, u.ID)
+		ru.cache.drop("", u.ID)
 	}
 }
 
@@ -232,17 +272,8 @@ func (b *batch) rollup(ev *backchannel.Event, seq int64) error {
 	if !analytics.HasDay(ev.Type) {
 		return b.countMembership(ev, seq)
 	}
-	f := analytics.FactOf(ev)
-	ci, u := b.ru.channel(ev.ChannelID), b.ru.user(ev.UserID)
-	c := analytics.Context{ChannelKind: ci.kind, Shared: ci.shared, ActorBot: u.bot}
-	if ev.Type == backchannel.EvMessage {
-		c.NewMessage = !b.row(msgKey{ev.ChannelID, ev.TS}).present
-	}
-	b.ru.agg.Add(&f, &c)
-	if !b.w.db.noActivity {
-		b.ru.act.Add(analytics.ActKey{ActMessage: analytics.ActMessage{Channel: ev.ChannelID, TS: ev.TS}, User: ev.UserID},
-			analytics.ActBitsOf(&f, &c), u.Person)
-	}
+	newMessage := ev.Type == backchannel.EvMessage && !b.row(msgKey{ev.ChannelID, ev.TS}).present
+	ruleOf(b.ru.agg, b.ru.act, ev, b.ru.channel(ev.ChannelID), b.ru.user(ev.UserID), newMessage, b.w.db.noActivity)
 	return nil
 }
 

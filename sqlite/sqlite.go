@@ -35,6 +35,7 @@ type DB struct {
 	now   func() time.Time
 	log   *slog.Logger
 	cache *cache
+	dir   *dirCache // the writer's directory context, read by prerollup too
 
 	wdb *sql.DB // the one writer connection
 	rdb *sql.DB // read pool, query_only
@@ -53,6 +54,8 @@ type DB struct {
 	// noActivity skips the messages.activity counters (benchmarks only:
 	// the cost they add to ingest; see export_test.go).
 	noActivity bool
+	// noPrerollup leaves every rule to the writer (tests only).
+	noPrerollup bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -135,8 +138,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	wctx, cancel := context.WithCancel(context.Background())
 	db := &DB{
 		path: path, now: o.now, log: o.log,
-		cache: newCache(o.cacheBytes),
-		wdb:   wdb, rdb: rdb, cdb: cdb,
+		cache: newCache(o.cacheBytes), dir: newDirCache(),
+		wdb: wdb, rdb: rdb, cdb: cdb,
 		reqs:   make(chan *writeReq, 256),
 		walSig: make(chan struct{}, 1),
 		rstmts: make(map[string]*sql.Stmt),

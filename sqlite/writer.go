@@ -130,7 +130,7 @@ func (db *DB) send(ctx context.Context, r *writeReq) error {
 func (db *DB) writeLoop(ctx context.Context) {
 	defer db.wg.Done()
 	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), vstmts: make(map[valuesKey]*sql.Stmt), seq: -1, legacyKeys: -1, legacyActs: -1,
-		writerState: writerState{known: make(map[string]bool), marks: make(map[string]backchannel.TS)}, dir: newDirCache(), flags: newFlagCache(), distinct: newDistinctCache()}
+		writerState: writerState{known: make(map[string]bool), marks: make(map[string]backchannel.TS)}, dir: db.dir, flags: newFlagCache(), distinct: newDistinctCache()}
 	defer w.close()
 	// Committed groups are answered by the syncer once the WAL is on disk,
 	// while the writer goes on with the next group (see syncLoop).
