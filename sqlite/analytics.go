@@ -197,7 +197,7 @@ func (w *writer) rebuildContext(ctx context.Context, f *analytics.Fact, ru *roll
 		users = []string{f.User}
 		ru.users[f.User] = userInfo{}
 	}
-	return loadContext(ctx, w.stmt, chs, users, ru)
+	return loadContext(ctx, w.stmt, chs, users, false, ru)
 }
 
 // DumpRollups lists every rollup row as text, in key order: the

@@ -16,8 +16,18 @@ import (
 // bot flag, a channel's kind) between batches. Every event must still see
 // the directory as of its place in the stream: after a change in the same
 // batch, in a later batch, not after a change that was rolled back, and
-// after a change written by another process.
+// after a change written by another process. Also when the writer reads the
+// whole directory at the first id it has not met (preloadDirectory).
 func TestDirectoryContextCacheIsExact(t *testing.T) {
+	t.Run("by id", testDirectoryContextCache)
+	t.Run("preloaded", func(t *testing.T) {
+		sqlite.SetPreloadMisses(1)
+		defer sqlite.SetPreloadMisses(1024)
+		testDirectoryContextCache(t)
+	})
+}
+
+func testDirectoryContextCache(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "test.db")
 	db, other := openPath(t, path), openPath(t, path)

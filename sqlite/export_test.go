@@ -61,3 +61,7 @@ func QueryInt(ctx context.Context, db *DB, query string) (n int64, err error) {
 // LogOnlyMessagesInRuns makes Apply log as before migration 0010, only
 // plain messages in event_runs, while on (tests only).
 func LogOnlyMessagesInRuns(on bool) { runsOnlyMessages = on }
+
+// SetPreloadMisses sets how many ids a batch must miss in the directory
+// context cache for the writer to read the whole directory (tests only).
+func SetPreloadMisses(n int) { preloadMisses = n }

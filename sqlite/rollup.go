@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -87,6 +88,11 @@ type dirCache struct {
 	users map[string]userInfo
 	// Ids written by directory events of the current transaction.
 	wroteChans, wroteUsers map[string]bool
+	// full: the cache holds every committed row (preloadDirectory), so an
+	// id it lacks that the transaction did not write has no row. Any
+	// change of a row (drop, a transaction that wrote one, another
+	// process) ends it.
+	full bool
 }
 
 // dirCacheMax bounds the entries kept: past it, the cache starts over.
@@ -100,6 +106,9 @@ func newDirCache() *dirCache {
 // begin is called when a transaction may begin: the previous one ended
 // (committed or rolled back), and with foreign another process committed.
 func (c *dirCache) begin(foreign bool) {
+	if len(c.wroteChans)+len(c.wroteUsers) > 0 {
+		c.full = false // their rows are committed now, or rolled back
+	}
 	clear(c.wroteChans)
 	clear(c.wroteUsers)
 	if foreign || len(c.chans)+len(c.users) > dirCacheMax {
@@ -112,6 +121,7 @@ func (c *dirCache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
+	c.full = false
 	clear(c.chans)
 	clear(c.users)
 }
@@ -134,6 +144,7 @@ func (c *dirCache) drop(chanID, userID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
+	c.full = false
 	if chanID != "" {
 		c.wroteChans[chanID] = true
 		delete(c.chans, chanID)
@@ -178,6 +189,16 @@ func (b *batch) loadRollupContext(ctx context.Context, events []backchannel.Even
 			}
 		}
 	}
+	// A batch that meets many ids the cache lacks (the first ones after a
+	// start) reads the whole directory instead, once: then the cache can
+	// tell ids without a row from the rest.
+	if !c.full && len(chs)+len(users) >= preloadMisses {
+		if err := b.preloadDirectory(ctx); err != nil {
+			return err
+		}
+		chs = slices.DeleteFunc(chs, func(id string) bool { _, ok := b.ru.chans[id]; _, in := c.chans[id]; return ok || in })
+		users = slices.DeleteFunc(users, func(id string) bool { _, ok := b.ru.users[id]; _, in := c.users[id]; return ok || in })
+	}
 	// What is not found has no row: its zero value is exact too. (Cloned:
 	// an id of an event may share the memory of its whole request.)
 	for _, id := range chs {
@@ -186,10 +207,38 @@ func (b *batch) loadRollupContext(ctx context.Context, events []backchannel.Even
 	for _, id := range users {
 		b.ru.putUser(strings.Clone(id), userInfo{})
 	}
-	if err := loadContext(ctx, b.w.stmt, chs, users, &b.ru); err != nil {
+	if c.full { // only what this transaction wrote may have a row
+		chs = slices.DeleteFunc(chs, func(id string) bool { return !c.wroteChans[id] })
+		users = slices.DeleteFunc(users, func(id string) bool { return !c.wroteUsers[id] })
+	}
+	if err := loadContext(ctx, b.w.stmt, chs, users, false, &b.ru); err != nil {
 		return err
 	}
 	return b.loadMemberships(ctx, events)
+}
+
+// preloadMisses is how many ids a batch must miss in the dirCache for the
+// writer to read the whole directory; preloadMax is the most rows it reads.
+var preloadMisses = 1024 // a variable for tests
+
+const preloadMax = dirCacheMax / 2
+
+// preloadDirectory reads every channel and user into the cache (those this
+// transaction wrote into the batch's maps, as putChannel does) and marks
+// it full, unless the directory has more than preloadMax rows.
+func (b *batch) preloadDirectory(ctx context.Context) error {
+	var n int64
+	if err := b.w.queryRow(ctx, `SELECT (SELECT count(*) FROM channels) + (SELECT count(*) FROM users)`).Scan(&n); err != nil {
+		return fmt.Errorf("analytics: count the directory: %w", err)
+	}
+	if n > preloadMax {
+		return nil
+	}
+	if err := loadContext(ctx, b.w.stmt, nil, nil, true, &b.ru); err != nil {
+		return err
+	}
+	b.w.dir.full = true
+	return nil
 }
 
 // putChannel records a channel's stored context: in the writer's cache
@@ -211,14 +260,19 @@ func (ru *rollups) putUser(id string, u userInfo) {
 	ru.cache.putUser(id, u)
 }
 
-// loadContext reads channels and users from the database into ru.
-func loadContext(ctx context.Context, stmt func(context.Context, string) (*sql.Stmt, error), chs, users []string, ru *rollups) error {
-	if len(chs) > 0 {
-		s, err := stmt(ctx, `SELECT id, kind, external_orgs != '[]' FROM channels WHERE id IN (SELECT value FROM json_each(?))`)
+// loadContext reads channels and users from the database into ru: those
+// of chs and users, or with all every one.
+func loadContext(ctx context.Context, stmt func(context.Context, string) (*sql.Stmt, error), chs, users []string, all bool, ru *rollups) error {
+	if len(chs) > 0 || all {
+		q, args := `SELECT id, kind, external_orgs != '[]' FROM channels WHERE id IN (SELECT value FROM json_each(?))`, []any{stringList(chs)}
+		if all {
+			q, args = `SELECT id, kind, external_orgs != '[]' FROM channels`, nil
+		}
+		s, err := stmt(ctx, q)
 		if err != nil {
 			return err
 		}
-		err = scanAll(ctx, s, []any{stringList(chs)}, func(rows *sql.Rows) error {
+		err = scanAll(ctx, s, args, func(rows *sql.Rows) error {
 			var id string
 			var ci chanInfo
 			err := rows.Scan(&id, &ci.kind, &ci.shared)
@@ -229,12 +283,16 @@ func loadContext(ctx context.Context, stmt func(context.Context, string) (*sql.S
 			return fmt.Errorf("analytics: load channels: %w", err)
 		}
 	}
-	if len(users) > 0 {
-		s, err := stmt(ctx, `SELECT id, is_bot, department, team_id FROM users WHERE id IN (SELECT value FROM json_each(?))`)
+	if len(users) > 0 || all {
+		q, args := `SELECT id, is_bot, department, team_id FROM users WHERE id IN (SELECT value FROM json_each(?))`, []any{stringList(users)}
+		if all {
+			q, args = `SELECT id, is_bot, department, team_id FROM users`, nil
+		}
+		s, err := stmt(ctx, q)
 		if err != nil {
 			return err
 		}
-		err = scanAll(ctx, s, []any{stringList(users)}, func(rows *sql.Rows) error {
+		err = scanAll(ctx, s, args, func(rows *sql.Rows) error {
 			var id string
 			var u userInfo
 			err := rows.Scan(&id, &u.bot, &u.Department, &u.Team)
