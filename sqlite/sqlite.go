@@ -106,7 +106,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	// commit's; journal_size_limit gives back the disk of a WAL that grew
 	// while readers held it.
 	wdb, err := sql.Open("sqlite", dsn(path, append(base, "journal_mode(WAL)", "synchronous(NORMAL)",
-		"wal_autocheckpoint(0)", "journal_size_limit(67108864)")))
+		"wal_autocheckpoint(0)", "journal_size_limit(67108864)", "temp_store(MEMORY)")))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
 	}
