@@ -125,5 +125,39 @@ func TestActKeysOrder(t *testing.T) {
 		if got := b.Keys(); !slices.Equal(got, want) && len(got)+len(want) > 0 {
 			t.Fatalf("round %d: Keys\n%v\nwant\n%v", round, got, want)
 		}
+		// Keys is kept until a key is added: then it lists that one too.
+		k := ActKey{ActMessage: ActMessage{Channel: "C9", TS: 1}, User: "W1"}
+		b.Add(k, ActClicked, Person{})
+		want = append(want, k)
+		slices.SortFunc(want, compareActKey)
+		if got := b.Keys(); !slices.Equal(got, want) {
+			t.Fatalf("round %d: Keys after a new key\n%v\nwant\n%v", round, got, want)
+		}
+	}
+}
+
+// The Sorted lists Presort keeps are the ones the Sorted methods compute,
+// also after Add brings new keys.
+func TestPresort(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	pub := &Context{ChannelKind: backchannel.KindPublic, NewMessage: true}
+	add := func(b *Batch, n int) {
+		for range n {
+			f := Fact{Type: backchannel.EvMessageViewed, User: fmt.Sprintf("W%d", r.IntN(40)), Channel: fmt.Sprintf("C%d", r.IntN(6)),
+				TS: us0 + backchannel.TS(r.IntN(3)*86_400_000_000), Client: "web"}
+			f.EventTS = f.TS
+			b.Add(&f, pub)
+		}
+	}
+	for round := range 50 {
+		b := NewBatch()
+		add(b, 1+r.IntN(100))
+		b.Presort()
+		add(b, r.IntN(3)) // none, or a few: maybe new keys
+		fresh := &Batch{Members: b.Members, Channels: b.Channels, Distinct: b.Distinct}
+		if !slices.Equal(b.SortedMembers(), fresh.SortedMembers()) || !slices.Equal(b.SortedChannels(), fresh.SortedChannels()) ||
+			!slices.Equal(b.SortedDistinct(), fresh.SortedDistinct()) {
+			t.Fatalf("round %d: presorted keys differ from sorting them again", round)
+		}
 	}
 }

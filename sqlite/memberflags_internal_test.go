@@ -117,6 +117,20 @@ func TestFlagCacheFollowsTheDatabase(t *testing.T) {
 	}
 }
 
+// openMigrated opens a new migrated database file, closed at the test's end.
+func openMigrated(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // openTwoHandles opens one migrated database file twice, as two processes
 // would.
 func openTwoHandles(t *testing.T) (*DB, *DB) {

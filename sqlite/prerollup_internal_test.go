@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -18,18 +17,7 @@ import (
 // of a second database that applied the same batches in the same order.
 func TestPrerollupHoldsOnlyWhenValid(t *testing.T) {
 	ctx := t.Context()
-	open := func() *DB {
-		db, err := Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return db
-	}
-	stale, fresh := open(), open()
+	stale, fresh := openMigrated(t), openMigrated(t)
 	fresh.noPrerollup = true // the writer runs every rule
 	n := 0
 	decode := func(lines ...string) []backchannel.Event {
@@ -96,40 +84,26 @@ func TestPrerollupHoldsOnlyWhenValid(t *testing.T) {
 		}
 		return p.pre.taken
 	}
-	same := func(what string) {
+	// what lists a database's rollups, then its messages' activity.
+	what := func(db *DB) []string {
 		t.Helper()
-		a, err := stale.DumpRollups(ctx)
+		rows, err := db.DumpRollups(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := fresh.DumpRollups(ctx)
+		p, err := db.MessageActivity(ctx, backchannel.MessageActivityQuery{Channel: "C1", Oldest: 1, Latest: backchannel.MaxTS, Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(a, b) {
-			t.Fatalf("%s: rollups\n%q\nwant\n%q", what, a, b)
+		for _, m := range p.Activities {
+			rows = append(rows, fmt.Sprintf("%s %+v %v", m.TS, m.ActivityCounts, m.ByDepartment))
 		}
-		for _, db := range []*DB{stale, fresh} {
-			p, err := db.MessageActivity(ctx, backchannel.MessageActivityQuery{Channel: "C1", Oldest: 1, Latest: backchannel.MaxTS, Limit: 10})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if db == stale {
-				a = a[:0]
-			} else {
-				b = b[:0]
-			}
-			for _, m := range p.Activities {
-				s := fmt.Sprintf("%s %+v %v", m.TS, m.ActivityCounts, m.ByDepartment)
-				if db == stale {
-					a = append(a, s)
-				} else {
-					b = append(b, s)
-				}
-			}
-		}
-		if !slices.Equal(a, b) {
-			t.Fatalf("%s: activity\n%q\nwant\n%q", what, a, b)
+		return rows
+	}
+	same := func(after string) {
+		t.Helper()
+		if a, b := what(stale), what(fresh); !slices.Equal(a, b) {
+			t.Fatalf("%s: rollups and activity\n%q\nwant\n%q", after, a, b)
 		}
 	}
 

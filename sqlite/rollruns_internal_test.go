@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"math"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -97,14 +96,7 @@ func TestRollupRunsCompaction(t *testing.T) {
 	now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	last := backchannel.DayOf(now) - 1
 	seeded := func() *DB {
-		db, err := Open(ctx, filepath.Join(t.TempDir(), "test.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := openMigrated(t)
 		if _, err := demo.Seed(ctx, db, demo.Config{Seed: 3, Members: 30, Days: 6, Teams: 2, Now: now}); err != nil {
 			t.Fatal(err)
 		}

@@ -28,10 +28,6 @@ func (c *importCmd) Synopsis() string {
 // as many as a Slack export's (bigger batches commit less often).
 const importBatch = slackexport.DefaultBatchSize
 
-// importAhead is how many batches an import keeps queued behind the one
-// committing, with a store that queues.
-const importAhead = 1
-
 func (c *importCmd) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet(c.env, "import", "import [--db DSN] EXPORT.zip|EXPORT-FOLDER|FILE.ndjson[.gz]|-")
 	db := fs.String("db", defaultDB, "database: a SQLite file path or a postgres:// URL")
@@ -195,9 +191,8 @@ func applyFile(ctx context.Context, st backchannel.Store, open func() (io.ReadCl
 			}
 		}
 	}()
-	// With a store that queues (SQLite), the next batches are queued while
-	// one commits and syncs: the writer never waits for the disk, nor for
-	// the next batch's preparation.
+	// With a store that queues (SQLite), the next batch is queued while
+	// one commits and syncs: the writer never waits for the disk.
 	enqueue := func(batch []backchannel.Event) (func() (backchannel.ApplyResult, error), error) {
 		if q, ok := st.(interface {
 			Enqueue(context.Context, []backchannel.Event) (func() (backchannel.ApplyResult, error), error)
@@ -207,57 +202,49 @@ func applyFile(ctx context.Context, st backchannel.Store, open func() (io.ReadCl
 		res, err := st.Apply(ctx, batch)
 		return func() (backchannel.ApplyResult, error) { return res, err }, nil
 	}
-	type queued struct {
-		wait func() (backchannel.ApplyResult, error)
-		n    int
-	}
-	var pending []queued // in the order queued
-	var failed error     // the first batch that failed
-	waitOne := func() {
-		q := pending[0]
-		pending = pending[1:]
-		res, err := q.wait()
+	var pending func() (backchannel.ApplyResult, error)
+	pendingLen := 0
+	var failed error // the first batch that failed
+	wait := func() {
+		if pending == nil {
+			return
+		}
+		res, err := pending()
+		pending = nil
 		switch {
 		case err != nil && failed == nil:
-			failed = fmt.Errorf("%s: %w (the %d events before this batch were imported, and the next batches may have been; importing again is safe)",
+			failed = fmt.Errorf("%s: %w (the %d events before this batch were imported, and the next batch may have been; importing again is safe)",
 				name, err, total.Accepted+total.Duplicates)
 		case err == nil && failed == nil:
 			total.Accepted += res.Accepted
 			total.Duplicates += res.Duplicates
-			prog.add(q.n)
+			prog.add(pendingLen)
 		}
 	}
-	waitAll := func() {
-		for len(pending) > 0 {
-			waitOne()
-		}
-	}
-	defer waitAll() // a batch queued is always waited for
+	defer wait() // a batch queued is always waited for
 	for d := range batches {
 		if len(d.batch) > 0 {
 			next, err := enqueue(d.batch)
+			wait()
 			if err == nil {
-				pending = append(pending, queued{next, len(d.batch)})
+				pending, pendingLen = next, len(d.batch)
 			} else if failed == nil {
 				failed = fmt.Errorf("%s: %w", name, err)
 			}
-			for len(pending) > importAhead {
-				waitOne()
-			}
 			if failed != nil {
-				waitAll()
+				wait()
 				return total, failed
 			}
 		}
 		if d.err != nil {
-			waitAll()
+			wait()
 			if failed != nil {
 				return total, failed
 			}
 			return total, fmt.Errorf("%s: %w", name, d.err)
 		}
 	}
-	waitAll()
+	wait()
 	return total, failed
 }
 
