@@ -120,7 +120,13 @@ func TestFlagCacheFollowsTheDatabase(t *testing.T) {
 // openMigrated opens a new migrated database file, closed at the test's end.
 func openMigrated(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "test.db"))
+	return openMigratedAt(t, filepath.Join(t.TempDir(), "test.db"))
+}
+
+// openMigratedAt opens the database file at path and migrates it.
+func openMigratedAt(t *testing.T, path string) *DB {
+	t.Helper()
+	db, err := Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,18 +141,7 @@ func openMigrated(t *testing.T) *DB {
 // would.
 func openTwoHandles(t *testing.T) (*DB, *DB) {
 	path := filepath.Join(t.TempDir(), "test.db")
-	open := func() *DB {
-		db, err := Open(t.Context(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := db.Migrate(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		return db
-	}
-	return open(), open()
+	return openMigratedAt(t, path), openMigratedAt(t, path)
 }
 
 // writeBatch writes, in a request of db, the rollups of the batch fill
