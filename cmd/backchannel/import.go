@@ -12,7 +12,6 @@ import (
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/ingest"
-	"github.com/backchannel/backchannel/ingest/slackexport"
 )
 
 // importCmd loads an events NDJSON file (optionally gzipped, or stdin), or a
@@ -24,16 +23,26 @@ func (c *importCmd) Synopsis() string {
 	return "import a Slack export (.zip or folder) or events from FILE.ndjson[.gz] or - (stdin); idempotent"
 }
 
-// importBatch is how many events of an NDJSON file one Store.Apply takes:
-// as many as a Slack export's (bigger batches commit less often).
-const importBatch = slackexport.DefaultBatchSize
+// defaultImportBatch is how many events of an NDJSON file one Store.Apply
+// takes (--batch-size): one transaction each. Bigger batches commit less
+// often, and a commit writes each page it changed once however many events
+// changed it (a batch of the analytics benchmark's day changes thousands,
+// most of them by a few events each): that day's import took 14% less
+// time in batches of 50,000 than of 20,000 (docs/BENCHMARKS.md), for
+// about 190 MiB more memory. A Slack export keeps
+// its own smaller batches (slackexport.DefaultBatchSize) and memory bound.
+const defaultImportBatch = 50_000
 
 func (c *importCmd) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet(c.env, "import", "import [--db DSN] EXPORT.zip|EXPORT-FOLDER|FILE.ndjson[.gz]|-")
 	db := fs.String("db", defaultDB, "database: a SQLite file path or a postgres:// URL")
 	ex := exportFlags(fs)
+	batch := fs.Int("batch-size", defaultImportBatch, "NDJSON: events stored per transaction (fewer use less memory, more are faster)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *batch < 1 {
+		return &usageError{"--batch-size: want a positive number of events"}
 	}
 	if fs.NArg() != 1 {
 		return &usageError{"name one file or folder: a Slack export (EXPORT.zip or its folder), FILE.ndjson, FILE.ndjson.gz or - for stdin"}
@@ -61,7 +70,7 @@ func (c *importCmd) Run(ctx context.Context, args []string) error {
 	defer st.Close()
 	start := time.Now()
 	prog := newProgress(c.env.stderr, lines)
-	res, err := applyFile(ctx, st, src, path, prog)
+	res, err := applyFile(ctx, st, src, path, *batch, prog)
 	prog.done()
 	if err != nil {
 		return err
@@ -150,9 +159,9 @@ func validate(open func() (io.ReadCloser, error), name string) (int, error) {
 	}
 }
 
-// applyFile applies the events of a checked file in batches, decoding the
+// applyFile applies the events of a checked file in batches of batchSize, decoding the
 // next batch while the store commits one.
-func applyFile(ctx context.Context, st backchannel.Store, open func() (io.ReadCloser, error), name string, prog *progress) (backchannel.ApplyResult, error) {
+func applyFile(ctx context.Context, st backchannel.Store, open func() (io.ReadCloser, error), name string, batchSize int, prog *progress) (backchannel.ApplyResult, error) {
 	var total backchannel.ApplyResult
 	rc, err := open()
 	if err != nil {
@@ -175,7 +184,7 @@ func applyFile(ctx context.Context, st backchannel.Store, open func() (io.ReadCl
 		defer close(batches)
 		r := ingest.NewReader(rc)
 		for {
-			batch, err := r.NextBatch(importBatch)
+			batch, err := r.NextBatch(batchSize)
 			if errors.Is(err, io.EOF) {
 				err = nil
 			}

@@ -183,6 +183,7 @@ func TestDemoJSON(t *testing.T) {
 // file again stores the rest.
 func TestImportStopsAtABatchTheStoreRefuses(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "x.db")
+	const importBatch = 2000 // --batch-size
 	var good, bad strings.Builder
 	good.WriteString(directory)
 	msg := func(b *strings.Builder, i int, ch string) {
@@ -200,11 +201,14 @@ func TestImportStopsAtABatchTheStoreRefuses(t *testing.T) {
 		}
 		bad.WriteString(l)
 	}
-	code, _, errs := cli(t, "", "import", "--db", db, writeFile(t, "bad.ndjson", bad.String()))
+	if code, _, errs := cli(t, "", "import", "--db", db, "--batch-size", "0", writeFile(t, "good.ndjson", good.String())); code != 2 || !strings.Contains(errs, "--batch-size") {
+		t.Fatalf("--batch-size 0: exit %d, stderr %q", code, errs)
+	}
+	code, _, errs := cli(t, "", "import", "--db", db, "--batch-size", fmt.Sprint(importBatch), writeFile(t, "bad.ndjson", bad.String()))
 	if code != 1 || !strings.Contains(errs, fmt.Sprintf("line %d:", badLine)) || !strings.Contains(errs, "importing again is safe") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
-	code, out, errs := cli(t, "", "import", "--db", db, writeFile(t, "good.ndjson", good.String()))
+	code, out, errs := cli(t, "", "import", "--db", db, "--batch-size", fmt.Sprint(importBatch), writeFile(t, "good.ndjson", good.String()))
 	if code != 0 {
 		t.Fatalf("second import: exit %d, %q", code, errs)
 	}
