@@ -5,7 +5,9 @@
 # and one UTC day of EVENTS events. Measures: the day's import (events/s);
 # closing the day (its three files) beside `gzip -1` of the same NDJSON bytes
 # in the same run; serving the closed member file to 10 clients at once
-# (MB/s) and the server's RSS growth meanwhile. STORE=postgres for PostgreSQL.
+# (MB/s) and the server's RSS growth meanwhile; then activity ingest alone:
+# the next day's messages and reactions imported untimed, then EVENTS
+# activity events about them timed. STORE=postgres for PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${1:-10000000}
@@ -61,3 +63,11 @@ e=$(date +%s.%N)
 BYTES=$(( $(wc -c < "$W/member.gz") * 10 ))
 echo "10 downloads of the member file: $(echo "scale=1; $BYTES / 1048576 / ($e - $s)" | bc) MB/s; RSS $BEFORE KiB before, peak $PEAK KiB, growth $(( (PEAK - BEFORE) / 1024 )) MiB"
 for i in $(seq 10); do cmp -s "$W/dl$i.gz" "$W/member.gz" || echo "download $i differs!"; done
+
+kill "$PID"; wait "$PID" 2>/dev/null || true
+NEXT=$(date -u -d '2 days ago' +%F)
+echo "== activity events alone: $EVENTS of them on $NEXT, about messages stored before"
+"$W/genactivity" -part day -only messages -members "$MEMBERS" -events "$EVENTS" -day "$NEXT" > "$W/msgs.ndjson"
+"$W/genactivity" -part day -only activity -members "$MEMBERS" -events "$EVENTS" -day "$NEXT" > "$W/act.ndjson"
+BC import --db "$DB" "$W/msgs.ndjson"
+/usr/bin/time -f "import peak RSS %M KiB" "$W/backchannel" import --db "$DB" "$W/act.ndjson"

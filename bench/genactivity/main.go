@@ -6,12 +6,20 @@
 //
 //	genactivity -part directory > dir.ndjson
 //	genactivity -part day       > day.ndjson
+//
+// With -only, -part day writes a part of a longer day, one holding -events
+// activity events (DESIGN.md's: views, clicks, shares, client_active,
+// searches, files, apps, workflows, calls): -only messages its message
+// events (the messages posted and the reactions), -only activity the rest.
+// Imported in that order they measure activity ingest alone, about
+// messages already stored.
 package main
 
 import (
 	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"math/rand/v2"
 	"os"
@@ -24,6 +32,7 @@ func main() {
 	channels := flag.Int("channels", 5_000, "public channels")
 	per := flag.Int("per", 10, "channels per person")
 	events := flag.Int("events", 10_000_000, "events in the day (-part day)")
+	only := flag.String("only", "", "with -part day: messages or activity (see above)")
 	dayFlag := flag.String("day", time.Now().UTC().AddDate(0, 0, -3).Format("2006-01-02"), "the UTC day")
 	flag.Parse()
 	day, err := time.Parse("2006-01-02", *dayFlag)
@@ -37,7 +46,14 @@ func main() {
 	case "directory":
 		g.directory()
 	case "day":
-		g.activity(*events)
+		switch *only {
+		case "":
+			g.activity(*events, nil)
+		case "messages", "activity":
+			g.activity(*events, only)
+		default:
+			log.Fatalf("-only %q: want messages or activity", *only)
+		}
 	default:
 		log.Fatalf("-part %q: want directory or day", *part)
 	}
@@ -91,19 +107,32 @@ func (g *gen) directory() {
 }
 
 // activity writes n events spread over the day in time order: one in ten
-// is a posted message, the rest activity about recent messages.
-func (g *gen) activity(n int) {
+// is a posted message, the rest activity about recent messages. With only,
+// the day is as long as it takes to hold n activity events (in 100 events:
+// 10 messages, 7.2 reactions, 82.8 activity), and only its part *only is
+// written.
+func (g *gen) activity(n int, only *string) {
+	total, acts := n, 0
+	if only != nil {
+		total = n*1000/828 + n/50 + 10 // ~2% more than the mix needs
+	}
+	out := func(message bool) io.Writer {
+		if only == nil || (*only == "messages") == message {
+			return g.w
+		}
+		return io.Discard
+	}
 	start := g.day.UnixMicro()
-	step := int64(86_400_000_000) / int64(n)
+	step := int64(86_400_000_000) / int64(total)
 	clients := []string{"desktop", "desktop", "desktop", "ios", "android", "web"}
 	var posted []string // recent messages as "channel ts"
-	for i := 0; i < n; i++ {
+	for i := 0; i < total && (only == nil || acts < n); i++ {
 		us := start + int64(i)*step
 		ts := fmt.Sprintf("%d.%06d", us/1_000_000, us%1_000_000)
 		u := g.r.IntN(g.members)
 		c := (u*7 + g.r.IntN(g.per)*g.channels/g.per) % g.channels // one of u's channels
 		if i%10 == 0 || len(posted) == 0 {
-			fmt.Fprintf(g.w, `{"type":"message","channel":"%s","user":"%s","ts":"%s","text":"status update %d","client":"%s"}`+"\n",
+			fmt.Fprintf(out(true), `{"type":"message","channel":"%s","user":"%s","ts":"%s","text":"status update %d","client":"%s"}`+"\n",
 				channel(c), user(u), ts, i, clients[g.r.IntN(len(clients))])
 			if len(posted) < 1000 {
 				posted = append(posted, channel(c)+" "+ts)
@@ -114,28 +143,33 @@ func (g *gen) activity(n int) {
 		}
 		m := posted[g.r.IntN(len(posted))]
 		mc, mts := m[:9], m[10:]
-		switch k := g.r.IntN(100); {
+		k := g.r.IntN(100)
+		if k < 67 || k >= 75 {
+			acts++
+		}
+		w := out(k >= 67 && k < 75) // a reaction is a message event
+		switch {
 		case k < 60:
-			fmt.Fprintf(g.w, `{"type":"message_viewed","channel":"%s","ts":"%s","user":"%s","client":"%s","event_ts":"%s"}`+"\n", mc, mts, user(u), clients[g.r.IntN(len(clients))], ts)
+			fmt.Fprintf(w, `{"type":"message_viewed","channel":"%s","ts":"%s","user":"%s","client":"%s","event_ts":"%s"}`+"\n", mc, mts, user(u), clients[g.r.IntN(len(clients))], ts)
 		case k < 65:
-			fmt.Fprintf(g.w, `{"type":"message_clicked","channel":"%s","ts":"%s","user":"%s","event_ts":"%s"}`+"\n", mc, mts, user(u), ts)
+			fmt.Fprintf(w, `{"type":"message_clicked","channel":"%s","ts":"%s","user":"%s","event_ts":"%s"}`+"\n", mc, mts, user(u), ts)
 		case k < 67:
-			fmt.Fprintf(g.w, `{"type":"message_shared","channel":"%s","ts":"%s","user":"%s","event_ts":"%s"}`+"\n", mc, mts, user(u), ts)
+			fmt.Fprintf(w, `{"type":"message_shared","channel":"%s","ts":"%s","user":"%s","event_ts":"%s"}`+"\n", mc, mts, user(u), ts)
 		case k < 75:
-			fmt.Fprintf(g.w, `{"type":"reaction_added","channel":"%s","ts":"%s","user":"%s","reaction":"thumbsup","event_ts":"%s"}`+"\n", mc, mts, user(u), ts)
+			fmt.Fprintf(w, `{"type":"reaction_added","channel":"%s","ts":"%s","user":"%s","reaction":"thumbsup","event_ts":"%s"}`+"\n", mc, mts, user(u), ts)
 		case k < 85:
-			fmt.Fprintf(g.w, `{"type":"client_active","user":"%s","client":"%s","event_ts":"%s"}`+"\n", user(u), clients[g.r.IntN(len(clients))], ts)
+			fmt.Fprintf(w, `{"type":"client_active","user":"%s","client":"%s","event_ts":"%s"}`+"\n", user(u), clients[g.r.IntN(len(clients))], ts)
 		case k < 91:
-			fmt.Fprintf(g.w, `{"type":"search","user":"%s","event_ts":"%s"}`+"\n", user(u), ts)
+			fmt.Fprintf(w, `{"type":"search","user":"%s","event_ts":"%s"}`+"\n", user(u), ts)
 		case k < 93:
-			fmt.Fprintf(g.w, `{"type":"file_added","user":"%s","channel":"%s","event_ts":"%s"}`+"\n", user(u), channel(c), ts)
+			fmt.Fprintf(w, `{"type":"file_added","user":"%s","channel":"%s","event_ts":"%s"}`+"\n", user(u), channel(c), ts)
 		case k < 96:
-			fmt.Fprintf(g.w, `{"type":"app_used","user":"%s","event_ts":"%s"}`+"\n", user(u), ts)
+			fmt.Fprintf(w, `{"type":"app_used","user":"%s","event_ts":"%s"}`+"\n", user(u), ts)
 		case k < 97:
-			fmt.Fprintf(g.w, `{"type":"workflow_used","user":"%s","event_ts":"%s"}`+"\n", user(u), ts)
+			fmt.Fprintf(w, `{"type":"workflow_used","user":"%s","event_ts":"%s"}`+"\n", user(u), ts)
 		default:
 			kinds := []string{"slack", "huddle", "third_party"}
-			fmt.Fprintf(g.w, `{"type":"call","kind":"%s","user":"%s","event_ts":"%s"}`+"\n", kinds[g.r.IntN(3)], user(u), ts)
+			fmt.Fprintf(w, `{"type":"call","kind":"%s","user":"%s","event_ts":"%s"}`+"\n", kinds[g.r.IntN(3)], user(u), ts)
 		}
 	}
 }
