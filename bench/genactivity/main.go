@@ -46,14 +46,10 @@ func main() {
 	case "directory":
 		g.directory()
 	case "day":
-		switch *only {
-		case "":
-			g.activity(*events, nil)
-		case "messages", "activity":
-			g.activity(*events, only)
-		default:
+		if *only != "" && *only != "messages" && *only != "activity" {
 			log.Fatalf("-only %q: want messages or activity", *only)
 		}
+		g.activity(*events, *only)
 	default:
 		log.Fatalf("-part %q: want directory or day", *part)
 	}
@@ -109,15 +105,15 @@ func (g *gen) directory() {
 // activity writes n events spread over the day in time order: one in ten
 // is a posted message, the rest activity about recent messages. With only,
 // the day is as long as it takes to hold n activity events (in 100 events:
-// 10 messages, 7.2 reactions, 82.8 activity), and only its part *only is
-// written.
-func (g *gen) activity(n int, only *string) {
+// 10 messages, 7.2 reactions, 82.8 activity), and only that part is
+// written ("messages" or "activity"; "" writes the whole day of n events).
+func (g *gen) activity(n int, only string) {
 	total, acts := n, 0
-	if only != nil {
+	if only != "" {
 		total = n*1000/828 + n/50 + 10 // ~2% more than the mix needs
 	}
 	out := func(message bool) io.Writer {
-		if only == nil || (*only == "messages") == message {
+		if only == "" || (only == "messages") == message {
 			return g.w
 		}
 		return io.Discard
@@ -126,7 +122,7 @@ func (g *gen) activity(n int, only *string) {
 	step := int64(86_400_000_000) / int64(total)
 	clients := []string{"desktop", "desktop", "desktop", "ios", "android", "web"}
 	var posted []string // recent messages as "channel ts"
-	for i := 0; i < total && (only == nil || acts < n); i++ {
+	for i := 0; i < total && (only == "" || acts < n); i++ {
 		us := start + int64(i)*step
 		ts := fmt.Sprintf("%d.%06d", us/1_000_000, us%1_000_000)
 		u := g.r.IntN(g.members)

@@ -30,10 +30,10 @@ func (c *importCmd) Synopsis() string {
 // takes (--batch-size): one transaction each. Bigger batches commit less
 // often, and a commit writes each page it changed once however many events
 // changed it (a batch of the analytics benchmark's day changes thousands,
-// most of them by a few events each): that day's import took 14% less
-// time in batches of 50,000 than of 20,000 (docs/BENCHMARKS.md), for
-// about 190 MiB more memory. A Slack export keeps
-// its own smaller batches (slackexport.DefaultBatchSize) and memory bound.
+// most of them by a few events each): that day's import ran 1.14× as fast
+// in batches of 50,000 as of 20,000 (docs/BENCHMARKS.md), for about
+// 190 MiB more memory. A Slack export keeps its own smaller batches
+// (slackexport.DefaultBatchSize) and memory bound.
 const defaultImportBatch = 50_000
 
 func (c *importCmd) Run(ctx context.Context, args []string) error {
@@ -248,8 +248,8 @@ func validate(open func() (io.ReadCloser, error), name string) (int, error) {
 	}
 }
 
-// applyFile applies the events of a checked file in batches of batchSize, decoding the
-// next batch while the store commits one.
+// applyFile applies the events of a checked file in batches of batchSize,
+// decoding the next batch while the store commits one.
 func applyFile(ctx context.Context, st backchannel.Store, open func() (io.ReadCloser, error), name string, batchSize int, prog *progress) (backchannel.ApplyResult, error) {
 	var total backchannel.ApplyResult
 	rc, err := open()
