@@ -7,7 +7,10 @@
 # in the same run; serving the closed member file to 10 clients at once
 # (MB/s) and the server's RSS growth meanwhile; then activity ingest alone:
 # the next day's messages and reactions imported untimed, then EVENTS
-# activity events about them timed. STORE=postgres for PostgreSQL.
+# activity events about them timed. Each timed import is followed by its
+# yardstick (bench/ingestceiling): the same lines stored bare in SQLite, one
+# row each, measured in the same run, and the import's share of it.
+# STORE=postgres for PostgreSQL (the yardstick is SQLite's either way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${1:-10000000}
@@ -17,16 +20,27 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$W"' EXIT
 source bench/store.sh
 go build -o "$W/backchannel" ./cmd/backchannel
 go build -o "$W/genactivity" ./bench/genactivity
+go build -o "$W/ingestceiling" ./bench/ingestceiling
 DAY=$(date -u -d '3 days ago' +%F)
 PREV=$(date -u -d '4 days ago' +%F)
 "$W/genactivity" -part directory -members "$MEMBERS" -day "$DAY" > "$W/dir.ndjson"
 "$W/genactivity" -part day -members "$MEMBERS" -events "$EVENTS" -day "$DAY" > "$W/day.ndjson"
 BC() { "$W/backchannel" "$@"; }
+# timed FILE: import FILE with its peak RSS, then its yardstick; each
+# starts with the pages written before it flushed (sync).
+timed() {
+	local out
+	sync
+	out=$(/usr/bin/time -f "import peak RSS %M KiB" "$W/backchannel" import --db "$DB" "$1")
+	echo "$out"
+	sync
+	"$W/ingestceiling" -vs "$out" "$1"
+}
 
 echo "== directory: $(wc -l < "$W/dir.ndjson") events"
 BC import --db "$DB" "$W/dir.ndjson"
 echo "== the day: $EVENTS events"
-/usr/bin/time -f "import peak RSS %M KiB" "$W/backchannel" import --db "$DB" "$W/day.ndjson"
+timed "$W/day.ndjson"
 BC analytics finalize --db "$DB" --through "$PREV" > /dev/null   # the day before, untimed
 
 echo "== close $DAY (member, public_channel and metadata files)"
@@ -70,4 +84,4 @@ echo "== activity events alone: $EVENTS of them on $NEXT, about messages stored 
 "$W/genactivity" -part day -only messages -members "$MEMBERS" -events "$EVENTS" -day "$NEXT" > "$W/msgs.ndjson"
 "$W/genactivity" -part day -only activity -members "$MEMBERS" -events "$EVENTS" -day "$NEXT" > "$W/act.ndjson"
 BC import --db "$DB" "$W/msgs.ndjson"
-/usr/bin/time -f "import peak RSS %M KiB" "$W/backchannel" import --db "$DB" "$W/act.ndjson"
+timed "$W/act.ndjson"
