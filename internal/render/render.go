@@ -77,6 +77,35 @@ func Render(m Message, replies []Reply, reacts []Reaction, pinned bool) []byte {
 	return append(b, '}')
 }
 
+// Split is Render without the reactions, and where they go: for any
+// reacts, WithReactions(body, at, reacts) is Render(m, replies, reacts,
+// pinned). A store that keeps reactions apart from the body (SQLite) then
+// rewrites no message row when only its reactions change.
+func Split(m Message, replies []Reply, pinned bool) (body []byte, at int) {
+	// Reactions follow the other computed fields, before pinned_to: where
+	// the body without pinned_to ends.
+	body = Render(m, replies, nil, false)
+	at = len(body) - 1
+	if pinned {
+		body = Render(m, replies, nil, true)
+	}
+	return body, at
+}
+
+// WithReactions returns body (from Split) with reacts inserted at at, or
+// body itself when there are none.
+func WithReactions(body []byte, at int, reacts []Reaction) []byte {
+	if len(reacts) == 0 || at < 0 || at >= len(body) {
+		return body
+	}
+	b := make([]byte, 0, len(body)+64*len(reacts))
+	b = jsonobj.AppendField(append(b, body[:at]...), "reactions", reactionsJSON(reacts))
+	if rest := body[at:]; rest[0] == '"' { // pinned_to right after the '{'
+		b = append(b, ',')
+	}
+	return append(b, body[at:]...)
+}
+
 // Starred returns a copy of a rendered body with "is_starred":true added:
 // stars are per caller, so cached bodies never carry them.
 func Starred(body []byte) []byte {
