@@ -24,6 +24,7 @@ type msgRow struct {
 	edited   *backchannel.Edited
 	doc      []byte
 	body     []byte
+	reactAt  int64 // messages.react_at: where the reactions go (legacyReactAt: NULL, in body)
 	visible  bool
 	// keySeq is the row's holder: the log seq of the `message` event that
 	// wrote it when that event's key is not in event_keys (0: none), and
@@ -241,7 +242,7 @@ var probeRows = probeQuery{
 }
 
 const rowColumns = `m.channel_id, m.ts, m.thread_ts, coalesce(m.parent_ts, 0), m.user_id, m.subtype,
-	m.present, m.deleted, m.visible, m.edited_user, m.edited_ts, m.doc, m.body, m.holder`
+	m.present, m.deleted, m.visible, m.edited_user, m.edited_ts, m.doc, m.body, m.holder, coalesce(m.react_at, -2)`
 
 // loadRows reads the rows of keys in one statement: one round trip per
 // batch, not per event. Keys without a row get an empty placeholder. With
@@ -262,7 +263,7 @@ func (b *batch) loadRows(ctx context.Context, keys []msgKey, render bool) error 
 		var eu, et sql.NullString
 		var holder []byte
 		if err := rows.Scan(&r.key.ch, &r.key.ts, &r.threadTS, &r.parentTS, &r.user, &r.subtype,
-			&r.present, &r.deleted, &r.visible, &eu, &et, &r.doc, &r.body, &holder); err != nil {
+			&r.present, &r.deleted, &r.visible, &eu, &et, &r.doc, &r.body, &holder, &r.reactAt); err != nil {
 			return err
 		}
 		switch len(holder) {

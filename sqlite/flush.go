@@ -45,7 +45,7 @@ func (b *batch) flush(ctx context.Context) error {
 	// Key order: sequential B-tree inserts, and a deterministic batch.
 	less := func(a, b msgKey) int { return cmp.Or(cmp.Compare(a.ch, b.ch), cmp.Compare(a.ts, b.ts)) }
 	slices.SortFunc(keys, less)
-	reacts, pins, err := b.loadDecorations(ctx, keys)
+	pins, err := b.loadPins(ctx, keys)
 	if err != nil {
 		return err
 	}
@@ -57,13 +57,18 @@ func (b *batch) flush(ctx context.Context) error {
 	var top, full []*msgRow
 	for _, k := range keys {
 		r := b.rows[k]
-		body := render.Render(render.Message{Channel: r.key.ch, TS: r.key.ts, ThreadTS: r.threadTS, Doc: r.doc, Edited: r.edited},
-			replies[k], reacts[k], pins[k])
+		// Without the reactions (migration 0015): history inserts them.
+		body, at := render.Split(render.Message{Channel: r.key.ch, TS: r.key.ts, ThreadTS: r.threadTS, Doc: r.doc, Edited: r.edited},
+			replies[k], pins[k])
+		reactAt := int64(at)
+		if at == len(body)-1 {
+			reactAt = reactAtEnd
+		}
 		vis := r.isVisible()
-		if r.inDB && !r.dirty && vis == r.visible && bytes.Equal(body, r.body) {
+		if r.inDB && !r.dirty && vis == r.visible && bytes.Equal(body, r.body) && reactAt == r.reactAt {
 			continue
 		}
-		r.body, r.visible = body, vis
+		r.body, r.visible, r.reactAt = body, vis, reactAt
 		if r.threadTS == 0 && r.subtype == "" && r.visible && !r.deleted && r.edited == nil && bytes.Equal(r.doc, r.body) {
 			top = append(top, r)
 		} else {
@@ -74,7 +79,7 @@ func (b *batch) flush(ctx context.Context) error {
 	var tombs []*msgRow
 	for _, r := range b.rows {
 		if !r.present && r.dirty {
-			r.body, r.visible = []byte("{}"), false
+			r.body, r.visible, r.reactAt = []byte("{}"), false, reactAtEnd
 			tombs = append(tombs, r)
 		}
 	}
@@ -90,11 +95,19 @@ func (b *batch) flush(ctx context.Context) error {
 // the columns that vary among rows of its shape.
 const (
 	upsertMessages = `INSERT INTO messages (channel_id, ts, thread_ts, parent_ts, user_id, subtype,
-		present, deleted, visible, edited_user, edited_ts, doc, body, holder)`
+		present, deleted, visible, edited_user, edited_ts, doc, body, holder, react_at)`
 	upsertMessagesTail = `ON CONFLICT (channel_id, ts) DO UPDATE SET thread_ts = excluded.thread_ts, parent_ts = excluded.parent_ts,
 		user_id = excluded.user_id, subtype = excluded.subtype, present = excluded.present, deleted = excluded.deleted,
 		visible = excluded.visible, edited_user = excluded.edited_user, edited_ts = excluded.edited_ts,
-		doc = excluded.doc, body = excluded.body, holder = excluded.holder`
+		doc = excluded.doc, body = excluded.body, holder = excluded.holder, react_at = excluded.react_at`
+)
+
+// messages.react_at (migration 0015): where a message's reactions go in
+// its body. reactAtEnd is just before the body's final '}' (most rows);
+// legacyReactAt is NULL, a row written before 0015 whose body holds them.
+const (
+	reactAtEnd    = -1
+	legacyReactAt = -2
 )
 
 // rowShape is a kind of message row and its VALUES templates: tmpl with
@@ -108,8 +121,9 @@ type rowShape struct {
 var (
 	// rowTop: a plain top-level message (no thread, subtype or edit, doc
 	// equal to body) — almost every row of a stream of new messages.
-	rowTop  = rowShape{`(@,?,0,NULL,?,'',1,0,1,NULL,NULL,NULL,?,?)`, `(?,?,0,NULL,?,'',1,0,1,NULL,NULL,NULL,?,?)`, 4}
-	rowFull = rowShape{`(@,?,?,?,?,?,?,?,?,?,?,?,?,?)`, `(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, 13}
+	// (react_at: reactAtEnd, as a top-level message's body is its doc.)
+	rowTop  = rowShape{`(@,?,0,NULL,?,'',1,0,1,NULL,NULL,NULL,?,?,-1)`, `(?,?,0,NULL,?,'',1,0,1,NULL,NULL,NULL,?,?,-1)`, 4}
+	rowFull = rowShape{`(@,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, `(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, 14}
 )
 
 // sharedRows is how many rows of one channel a batch writes with the
@@ -170,7 +184,7 @@ func (b *batch) appendRowArgs(args []any, r *msgRow, shape rowShape) []any {
 		doc = r.doc // stored apart only when rendering added fields
 	}
 	return append(args, int64(r.key.ts), int64(r.threadTS), parent, r.user, r.subtype,
-		boolInt(r.present), boolInt(r.deleted), boolInt(r.visible), eu, et, doc, r.body, holder)
+		boolInt(r.present), boolInt(r.deleted), boolInt(r.visible), eu, et, doc, r.body, holder, r.reactAt)
 }
 
 // holderOf encodes r's holder for messages.holder: its seq (8 bytes, big
@@ -184,15 +198,9 @@ func (b *batch) holderOf(r *msgRow) []byte {
 	return b.arena[n : n+40 : n+40]
 }
 
-// What loadDecorations and loadReplies read (see probe). Reactions come in
-// the order they were added (seq), replies in no particular order.
+// What loadPins and loadReplies read (see probe); replies come in no
+// particular order.
 var (
-	probeReactions = probeQuery{
-		one: `SELECT r.channel_id, r.ts, r.name, r.user_id FROM reactions AS r
-			WHERE r.channel_id = ? AND r.ts IN (SELECT value FROM json_each(?)) ORDER BY r.seq`,
-		many: `SELECT r.channel_id, r.ts, r.name, r.user_id FROM json_each(?) AS j CROSS JOIN reactions AS r
-			ON r.channel_id = j.value->>0 AND r.ts = j.value->>1 ORDER BY r.seq`,
-	}
 	probePins = probeQuery{
 		one: `SELECT p.channel_id, p.ts FROM pins AS p WHERE p.channel_id = ? AND p.ts IN (SELECT value FROM json_each(?))`,
 		many: `SELECT p.channel_id, p.ts FROM json_each(?) AS j CROSS JOIN pins AS p
@@ -208,30 +216,17 @@ var (
 	}
 )
 
-// loadDecorations reads the reactions (in order of first reaction) and pins
-// of keys.
-func (b *batch) loadDecorations(ctx context.Context, keys []msgKey) (map[msgKey][]reaction, map[msgKey]bool, error) {
-	reacts := make(map[msgKey][]reaction)
+// loadPins reads which of keys are pinned. (Reactions are not rendered
+// into the stored body: history inserts them, see migration 0015.)
+func (b *batch) loadPins(ctx context.Context, keys []msgKey) (map[msgKey]bool, error) {
 	pins := make(map[msgKey]bool)
-	err := b.w.probe(ctx, probeReactions, b.stored(keys, kindReaction, b.decorated), func(rows *sql.Rows) error {
-		var k msgKey
-		var x reaction
-		if err := rows.Scan(&k.ch, &k.ts, &x.Name, &x.User); err != nil {
-			return err
-		}
-		reacts[k] = append(reacts[k], x)
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	err = b.w.probe(ctx, probePins, b.stored(keys, kindPin, b.decorated), func(rows *sql.Rows) error {
+	err := b.w.probe(ctx, probePins, b.stored(keys, kindPin, b.decorated), func(rows *sql.Rows) error {
 		var k msgKey
 		err := rows.Scan(&k.ch, &k.ts)
 		pins[k] = true
 		return err
 	})
-	return reacts, pins, err
+	return pins, err
 }
 
 // loadReplies returns the live replies of each parent in ts order: those in

@@ -12,10 +12,12 @@ import (
 )
 
 const (
-	historyDesc = `SELECT ts, body FROM messages WHERE channel_id = ? AND ts >= ? AND ts <= ? AND visible = 1
+	historyDesc = `SELECT ts, body, coalesce(react_at, -2) FROM messages WHERE channel_id = ? AND ts >= ? AND ts <= ? AND visible = 1
 		ORDER BY ts DESC LIMIT ?`
-	historyAsc = `SELECT ts, body FROM messages WHERE channel_id = ? AND ts >= ? AND ts <= ? AND visible = 1
+	historyAsc = `SELECT ts, body, coalesce(react_at, -2) FROM messages WHERE channel_id = ? AND ts >= ? AND ts <= ? AND visible = 1
 		ORDER BY ts ASC LIMIT ?`
+	// The reactions of a page's messages, in order of reacting per message.
+	pageReactions = `SELECT ts, name, user_id FROM reactions WHERE channel_id = ? AND ts >= ? AND ts <= ? ORDER BY ts, seq`
 	newestVisible = `SELECT ts FROM messages WHERE channel_id = ? AND visible = 1 ORDER BY ts DESC LIMIT 1`
 )
 
@@ -78,14 +80,17 @@ func (db *DB) queryPage(ctx context.Context, q backchannel.HistoryQuery) (page, 
 		return page{}, err
 	}
 	var p page
+	var at []int64 // each row's react_at
 	err = scanAll(ctx, s, []any{q.Channel, int64(q.Lo), int64(q.Hi), q.Limit + 1}, func(rows *sql.Rows) error {
 		var ts backchannel.TS
 		var body []byte
-		if err := rows.Scan(&ts, &body); err != nil {
+		var a int64
+		if err := rows.Scan(&ts, &body, &a); err != nil {
 			return err
 		}
 		p.ts = append(p.ts, ts)
 		p.bodies = append(p.bodies, body)
+		at = append(at, a)
 		return nil
 	})
 	if err != nil {
@@ -93,13 +98,70 @@ func (db *DB) queryPage(ctx context.Context, q backchannel.HistoryQuery) (page, 
 	}
 	if len(p.ts) > q.Limit {
 		p.next = p.ts[q.Limit]
-		p.ts, p.bodies = p.ts[:q.Limit], p.bodies[:q.Limit]
+		p.ts, p.bodies, at = p.ts[:q.Limit], p.bodies[:q.Limit], at[:q.Limit]
+	}
+	if err := db.addReactions(ctx, q.Channel, &p, at); err != nil {
+		return page{}, err
 	}
 	if q.Ascending {
 		slices.Reverse(p.ts)
 		slices.Reverse(p.bodies)
 	}
 	return p, nil
+}
+
+// addReactions inserts into the page's bodies their messages' reactions,
+// read in one range scan of the page's ts span (migration 0015). A body
+// written before 0015 (legacyReactAt) holds its reactions already.
+func (db *DB) addReactions(ctx context.Context, ch string, p *page, at []int64) error {
+	var lo, hi backchannel.TS
+	want := false
+	for i, a := range at {
+		if a == legacyReactAt {
+			continue
+		}
+		if !want || p.ts[i] < lo {
+			lo = p.ts[i]
+		}
+		if !want || p.ts[i] > hi {
+			hi = p.ts[i]
+		}
+		want = true
+	}
+	if !want {
+		return nil
+	}
+	s, err := db.readStmt(ctx, pageReactions)
+	if err != nil {
+		return err
+	}
+	reacts := make(map[backchannel.TS][]render.Reaction)
+	err = scanAll(ctx, s, []any{ch, int64(lo), int64(hi)}, func(rows *sql.Rows) error {
+		var ts backchannel.TS
+		var x render.Reaction
+		if err := rows.Scan(&ts, &x.Name, &x.User); err != nil {
+			return err
+		}
+		reacts[ts] = append(reacts[ts], x)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: history: reactions: %w", err)
+	}
+	if len(reacts) == 0 {
+		return nil
+	}
+	for i, a := range at {
+		rs := reacts[p.ts[i]]
+		if a == legacyReactAt || len(rs) == 0 {
+			continue
+		}
+		if a == reactAtEnd {
+			a = int64(len(p.bodies[i]) - 1)
+		}
+		p.bodies[i] = render.WithReactions(p.bodies[i], int(a), rs)
+	}
+	return nil
 }
 
 // newestVisible returns the channel's newest visible ts (0 when none),

@@ -1,0 +1,13 @@
+-- 0015: a message's reactions are no longer part of its stored body. The
+-- body is rendered without them (render.Split) and react_at is where they
+-- go: a byte offset into body, or -1 for just before its final '}'. The
+-- history read inserts the reactions of the page's messages from the
+-- reactions table (history.go). A reaction added or removed then rewrites
+-- no message row: on the analytics benchmark's day those rewrites, each a
+-- page of messages dirtied at some channel's tail, were most of the pages
+-- of a batch's commit.
+--
+-- Rows written before this migration keep react_at NULL: their body holds
+-- their reactions, as it did, and is served as it is; the first change of
+-- the message (a reaction, an edit, a reply) rewrites it the new way.
+ALTER TABLE messages ADD COLUMN react_at INTEGER;
