@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/backchannel/backchannel"
 	"github.com/backchannel/backchannel/internal/render"
@@ -16,8 +17,12 @@ const (
 		ORDER BY ts DESC LIMIT ?`
 	historyAsc = `SELECT ts, body, coalesce(react_at, -2) FROM messages WHERE channel_id = ? AND ts >= ? AND ts <= ? AND visible = 1
 		ORDER BY ts ASC LIMIT ?`
-	// The reactions of a page's messages, in order of reacting per message.
-	pageReactions = `SELECT ts, name, user_id FROM reactions WHERE channel_id = ? AND ts >= ? AND ts <= ? ORDER BY ts, seq`
+	// The reactions of a page's messages, in order of reacting per message:
+	// a seek per message in reactions, keyed by ts first (migration 0015);
+	// first, one seek for whether the page's span holds any reaction at all.
+	anyReactions  = `SELECT EXISTS (SELECT 1 FROM reactions WHERE ts >= ? AND ts <= ?)`
+	pageReactions = `SELECT r.ts, r.name, r.user_id FROM reactions AS r
+		WHERE r.ts IN (SELECT value FROM json_each(?)) AND r.channel_id = ? ORDER BY r.ts, r.seq`
 	newestVisible = `SELECT ts FROM messages WHERE channel_id = ? AND visible = 1 ORDER BY ts DESC LIMIT 1`
 )
 
@@ -111,24 +116,41 @@ func (db *DB) queryPage(ctx context.Context, q backchannel.HistoryQuery) (page, 
 }
 
 // addReactions inserts into the page's bodies their messages' reactions,
-// read in one range scan of the page's ts span (migration 0015). A body
-// written before 0015 (legacyReactAt) holds its reactions already.
+// read in one statement (migration 0015). A body written before 0015
+// (legacyReactAt) holds its reactions already. The page's rows and its
+// reactions are two reads: the reactions may be a commit newer than the
+// rows, never older.
 func (db *DB) addReactions(ctx context.Context, ch string, p *page, at []int64) error {
+	list := make([]byte, 0, 20*len(at)+2)
+	list = append(list, '[')
 	var lo, hi backchannel.TS
-	want := false
 	for i, a := range at {
 		if a == legacyReactAt {
 			continue
 		}
-		if !want || p.ts[i] < lo {
-			lo = p.ts[i]
+		if len(list) > 1 {
+			list = append(list, ',')
+			lo, hi = min(lo, p.ts[i]), max(hi, p.ts[i])
+		} else {
+			lo, hi = p.ts[i], p.ts[i]
 		}
-		if !want || p.ts[i] > hi {
-			hi = p.ts[i]
-		}
-		want = true
+		list = strconv.AppendInt(list, int64(p.ts[i]), 10)
 	}
-	if !want {
+	if len(list) == 1 {
+		return nil
+	}
+	list = append(list, ']')
+	// Most spans of a channel without reactions hold none of any channel
+	// either: one seek instead of one per message.
+	probe, err := db.readStmt(ctx, anyReactions)
+	if err != nil {
+		return err
+	}
+	var some bool
+	if err := probe.QueryRowContext(ctx, int64(lo), int64(hi)).Scan(&some); err != nil {
+		return fmt.Errorf("sqlite: history: reactions: %w", err)
+	}
+	if !some {
 		return nil
 	}
 	s, err := db.readStmt(ctx, pageReactions)
@@ -136,7 +158,7 @@ func (db *DB) addReactions(ctx context.Context, ch string, p *page, at []int64) 
 		return err
 	}
 	reacts := make(map[backchannel.TS][]render.Reaction)
-	err = scanAll(ctx, s, []any{ch, int64(lo), int64(hi)}, func(rows *sql.Rows) error {
+	err = scanAll(ctx, s, []any{string(list), ch}, func(rows *sql.Rows) error {
 		var ts backchannel.TS
 		var x render.Reaction
 		if err := rows.Scan(&ts, &x.Name, &x.User); err != nil {

@@ -14,9 +14,12 @@ import (
 //     deleted, so an entry never goes stale; entries are added only after
 //     the COMMIT that made them true (see commitGroup).
 //   - marks holds, per channel, a high-water mark: no message row, reply
-//     parent, reaction or pin of the channel is stored above it. A message
-//     newer than its channel's mark has no row, no replies, no reactions and
-//     no pins in the database, so there is nothing to read for it. A mark is
+//     parent or pin of the channel is stored above it. A message newer than
+//     its channel's mark has no row, no replies and no pins in the
+//     database, so there is nothing to read for it. (Reactions may be
+//     stored above it, ahead of their message: the writer never reads them,
+//     since a body is rendered without them and history adds them; see
+//     migration 0015.) A mark is
 //     loaded from the database on first use and raised by every batch; a
 //     batch that rolls back leaves it too high, which only costs a lookup.
 type writerState struct {
@@ -28,15 +31,13 @@ const loadMark = `SELECT max(
 	coalesce((SELECT max(ts) FROM messages WHERE channel_id = ?1), 0),
 	coalesce((SELECT max(parent_ts) FROM messages INDEXED BY messages_replies
 		WHERE channel_id = ?1 AND parent_ts IS NOT NULL), 0),
-	coalesce((SELECT max(ts) FROM reactions WHERE channel_id = ?1), 0),
 	coalesce((SELECT max(ts) FROM pins WHERE channel_id = ?1), 0))`
 
 // What a batch may find stored for a (channel, ts), by kind.
 const (
-	kindRow      = iota // a messages row at ts
-	kindReply           // a reply whose parent_ts is ts
-	kindReaction        // a reaction at ts
-	kindPin             // a pin at ts
+	kindRow   = iota // a messages row at ts
+	kindReply        // a reply whose parent_ts is ts
+	kindPin          // a pin at ts
 	kinds
 )
 
@@ -56,7 +57,6 @@ const probeRange = `SELECT
 	NOT EXISTS (SELECT 1 FROM messages WHERE channel_id = ?1 AND ts BETWEEN ?2 AND ?3),
 	NOT EXISTS (SELECT 1 FROM messages INDEXED BY messages_replies
 		WHERE channel_id = ?1 AND parent_ts BETWEEN ?2 AND ?3 AND parent_ts IS NOT NULL),
-	NOT EXISTS (SELECT 1 FROM reactions WHERE channel_id = ?1 AND ts BETWEEN ?2 AND ?3),
 	NOT EXISTS (SELECT 1 FROM pins WHERE channel_id = ?1 AND ts BETWEEN ?2 AND ?3)`
 
 // loadMarks snapshots the channels of the batch's new message events
@@ -100,7 +100,7 @@ func (b *batch) loadMarks(ctx context.Context, events []backchannel.Event) error
 			return err
 		}
 		n := &sn.none
-		if err := s.QueryRowContext(ctx, ch, int64(sn.lo), int64(sn.hi)).Scan(&n[0], &n[1], &n[2], &n[3]); err != nil {
+		if err := s.QueryRowContext(ctx, ch, int64(sn.lo), int64(sn.hi)).Scan(&n[0], &n[1], &n[2]); err != nil {
 			return fmt.Errorf("probe %s: %w", ch, err)
 		}
 	}

@@ -62,7 +62,13 @@ func TestReactionsInBodiesBefore0015(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := sqlite.ExecSQL(ctx, db, `ALTER TABLE messages DROP COLUMN react_at; DELETE FROM schema_migrations WHERE version = 15`); err != nil {
+	// And reactions keyed by channel first, as 0001 made it.
+	if err := sqlite.ExecSQL(ctx, db, `ALTER TABLE messages DROP COLUMN react_at;
+		CREATE TABLE r0 (channel_id TEXT NOT NULL, ts INTEGER NOT NULL, name TEXT NOT NULL, user_id TEXT NOT NULL,
+			seq INTEGER NOT NULL, PRIMARY KEY (channel_id, ts, name, user_id)) WITHOUT ROWID;
+		INSERT INTO r0 SELECT channel_id, ts, name, user_id, seq FROM reactions;
+		DROP TABLE reactions; ALTER TABLE r0 RENAME TO reactions;
+		DELETE FROM schema_migrations WHERE version = 15`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -70,6 +76,12 @@ func TestReactionsInBodiesBefore0015(t *testing.T) {
 	db = openPath(t, path) // migrates again: react_at NULL everywhere
 	if n, err := sqlite.QueryInt(ctx, db, `SELECT count(*) FROM messages WHERE react_at IS NULL`); err != nil || n != 3 {
 		t.Fatalf("rows with react_at NULL after migrating: %d, %v", n, err)
+	}
+	if n, err := sqlite.QueryInt(ctx, db, `SELECT count(*) FROM reactions`); err != nil || n != 4 {
+		t.Fatalf("reactions after migrating: %d, %v", n, err)
+	}
+	if n, err := sqlite.QueryInt(ctx, db, `SELECT pk FROM pragma_table_info('reactions') WHERE name = 'ts'`); err != nil || n != 1 {
+		t.Fatalf("reactions.ts is column %d of the key after migrating (%v), want the first", n, err)
 	}
 	if got := historyBodies(t, db, "C1"); !slices.Equal(got, want) {
 		t.Fatalf("old bodies served as:\n%q\nwant\n%q", got, want)
