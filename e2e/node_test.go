@@ -63,6 +63,8 @@ func TestNodeWebAPI(t *testing.T) {
 			"BC_CHANNEL_BIG="+f.bigChannel,
 			"BC_CHANNEL_NOBOT="+f.noBot,
 			"BC_EXPECTED_FILE="+expected,
+			"BC_TS_REACTED="+f.edited, // edited, then two thumbsup
+			"BC_OTHER_ID="+userOther,
 			"BC_RL_URL="+rl.srv.APIURL(),
 			"BC_RL_TOKEN="+rl.member,
 			"BC_RL_LIMIT=50", // conversations.history is Tier 3

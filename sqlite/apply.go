@@ -58,7 +58,7 @@ type batch struct {
 	now    int64
 
 	snaps     map[string]*snap // per channel: what may be stored (marks.go)
-	decorated map[msgKey]bool  // keys whose reactions or pins this batch wrote
+	decorated map[msgKey]bool  // keys whose pins this batch wrote
 	reacts    []any            // reactions added, not yet inserted (flushReactions)
 	ru        rollups          // analytics deltas of the batch (rollup.go)
 	covered   []bool           // events whose rules prerollup ran (nil: none)

@@ -65,8 +65,7 @@ func (b *batch) applyOne(ctx context.Context, ev *backchannel.Event, i int, seq 
 		}
 	case backchannel.EvReactionAdded, backchannel.EvReactionRemoved:
 		b.t.channel(ev.ChannelID)
-		b.row(msgKey{ev.ChannelID, ev.TS}).render = true
-		b.decorated[msgKey{ev.ChannelID, ev.TS}] = true
+		b.row(msgKey{ev.ChannelID, ev.TS}).render = true // a body from before 0015 holds its reactions
 		if ev.Type == backchannel.EvReactionAdded {
 			b.reacts = append(b.reacts, ev.ChannelID, int64(ev.TS), ev.Reaction, ev.UserID, seq)
 			return nil

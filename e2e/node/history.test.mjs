@@ -63,6 +63,18 @@ test('single-message fetch with latest + inclusive + limit=1', async () => {
   assert.equal(res.latest, ts);
 });
 
+test('a reacted, edited message carries its reactions after its edit', async () => {
+  const web = client(env('BC_TOKEN_MEMBER'));
+  const ts = env('BC_TS_REACTED');
+  const res = await web.conversations.history({ channel: env('BC_CHANNEL_BIG'), latest: ts, inclusive: true, limit: 1 });
+  const [m] = res.messages;
+  assert.equal(m.ts, ts);
+  assert.deepEqual(m.edited, { user: env('BC_MEMBER_ID'), ts: m.edited.ts });
+  assert.deepEqual(m.reactions, [{ name: 'thumbsup', users: [env('BC_MEMBER_ID'), env('BC_OTHER_ID')], count: 2 }]);
+  const keys = Object.keys(m);
+  assert.ok(keys.indexOf('edited') < keys.indexOf('reactions'), `field order ${keys}`);
+});
+
 test('errors arrive as WebAPIPlatformError with Slack\'s codes', async () => {
   const web = client(env('BC_TOKEN_MEMBER'));
   await assert.rejects(web.conversations.history({ channel: 'C0DOESNOTEXIST' }), (err) => {
